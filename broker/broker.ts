@@ -1,0 +1,143 @@
+// startBroker: resolves keys and certificates, creates the aedes instance with Cashew's hooks,
+// opens the listeners, and returns a handle that stops it all.
+import { readFile } from 'node:fs/promises';
+import { Aedes, type AedesOptions } from 'aedes';
+import { ensureDevCertificates } from '../certs/dev-certs.ts';
+import { createAdapter, type Adapter } from './adapter.ts';
+import { ensureDevSecret } from './dev-credentials.ts';
+import { HandlerPools } from './handler-pool.ts';
+import { createRequestListener, sendJson, type Route } from './http.ts';
+import {
+  startMqttListener,
+  startMqttsListener,
+  startWsListener,
+  startWssListener,
+  type Listener,
+  type ListenerName,
+  type TlsMaterial,
+} from './listeners.ts';
+import { createLogger, type Logger } from './logger.ts';
+import type { BrokerOptions } from './options.ts';
+import { createTokenVerifier } from './token/verify.ts';
+
+/** Aedes settings Cashew changes from the defaults, and why (docs/operations.md). */
+export const AEDES_TUNING = {
+  /** Client ids carry the identity (`$handler/<name>/<suffix>`), longer than MQTT 3.1's 23. */
+  maxClientsIdLength: 256,
+  /** Wait at most 10 s for a CONNECT after the socket opens. */
+  connectTimeout: 10_000,
+} as const satisfies AedesOptions;
+
+export type Ports = Partial<Record<ListenerName, number>>;
+
+export interface RunningBroker {
+  readonly aedes: Aedes;
+  readonly adapter: Adapter;
+  readonly ports: Ports;
+  readonly logger: Logger;
+  readonly options: BrokerOptions;
+  /** Closes listeners, disconnects clients, and stops aedes. */
+  close(): Promise<void>;
+}
+
+export interface StartDependencies {
+  readonly logger?: Logger;
+  /** Extra HTTPS routes on the WSS port (demo page, metrics, dev token endpoint). */
+  readonly routes?: ReadonlyMap<string, Route>;
+  /** Extra aedes options (persistence and mq for scale-out). */
+  readonly aedes?: Partial<AedesOptions>;
+}
+
+async function tlsMaterial(options: BrokerOptions, logger: Logger): Promise<TlsMaterial> {
+  if (options.tlsCert !== undefined && options.tlsKey !== undefined) {
+    return { cert: await readFile(options.tlsCert), key: await readFile(options.tlsKey) };
+  }
+  const { paths, created } = await ensureDevCertificates(options.certsDir);
+  if (created)
+    logger.warn({ ca: paths.ca }, 'generated dev certificates; clients verify the server with this CA');
+  return { cert: await readFile(paths.cert), key: await readFile(paths.key) };
+}
+
+async function withDevSecret(options: BrokerOptions, logger: Logger): Promise<BrokerOptions> {
+  const { token } = options;
+  if (token.secret !== undefined || token.publicKeyPath !== undefined || token.jwksUrl !== undefined)
+    return options;
+  const secret = await ensureDevSecret(options.certsDir);
+  logger.warn(
+    { howToGetAToken: 'npx cashew token --user <userId>   (or --handler <name> --commands a,b --events c)' },
+    'dev mode: no JWT key configured, tokens are signed with a dev secret kept in ' + options.certsDir,
+  );
+  return { ...options, token: { ...token, secret } };
+}
+
+export async function startBroker(
+  brokerOptions: BrokerOptions,
+  deps: StartDependencies = {},
+): Promise<RunningBroker> {
+  const logger = deps.logger ?? createLogger(brokerOptions.logLevel);
+  const options = await withDevSecret(brokerOptions, logger);
+  const verifier = await createTokenVerifier(options.token);
+  await verifier.keys.keySet?.refresh().catch((error: unknown) => {
+    logger.warn({ err: error }, 'JWKS not reachable at start; it is fetched again when a token needs it');
+  });
+  const adapter = createAdapter({ verifier, token: options.token, logger, pools: new HandlerPools() });
+  const aedes = await Aedes.createBroker({
+    ...AEDES_TUNING,
+    ...adapter.hooks,
+    ...(options.nodeId !== undefined && { id: options.nodeId }),
+    ...deps.aedes,
+  });
+  aedes.on('clientDisconnect', (client) => adapter.forget(client));
+  aedes.on('clientError', (client, error) =>
+    logger.debug({ clientId: client.id, err: error.message }, 'client error'),
+  );
+  aedes.on('connectionError', (_client, error) => logger.debug({ err: error.message }, 'connection error'));
+
+  const startedAt = Date.now();
+  const routes = new Map<string, Route>(deps.routes);
+  routes.set('/healthz', (_request, response) =>
+    sendJson(response, 200, {
+      status: 'ok',
+      node: aedes.id,
+      clients: aedes.connectedClients,
+      uptimeSec: Math.round((Date.now() - startedAt) / 1000),
+    }),
+  );
+  const onRequest = createRequestListener(routes);
+  const tls = await tlsMaterial(options, logger);
+  const { host } = options;
+  const listeners: Listener[] = [];
+  try {
+    listeners.push(await startMqttsListener(aedes, tls, options.mqttsPort, host));
+    listeners.push(await startWssListener(aedes, tls, options.wssPort, host, onRequest));
+    if (options.mqttPort !== undefined)
+      listeners.push(await startMqttListener(aedes, options.mqttPort, host));
+    if (options.wsPort !== undefined)
+      listeners.push(await startWsListener(aedes, options.wsPort, host, onRequest));
+  } catch (error) {
+    await Promise.all(listeners.map((listener) => listener.close()));
+    await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    throw error;
+  }
+  const ports: Ports = Object.fromEntries(listeners.map((listener) => [listener.name, listener.port]));
+  for (const listener of listeners) {
+    if (listener.name === 'mqtt' || listener.name === 'ws') {
+      logger.warn(
+        { listener: listener.name, host, port: listener.port },
+        'PLAIN-TEXT LISTENER: no TLS, local development only',
+      );
+    }
+  }
+  logger.info({ host, ports, node: aedes.id, mode: options.mode }, 'cashew broker listening');
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      const stopped = Promise.all(listeners.map((listener) => listener.close()));
+      await new Promise<void>((resolve) => aedes.close(() => resolve()));
+      await stopped;
+      logger.info({ node: aedes.id }, 'cashew broker stopped');
+    })());
+
+  return { aedes, adapter, ports, logger, options, close };
+}

@@ -1,0 +1,99 @@
+// Who a connection is, decided once from the verified claims: a user (a device) or a handler.
+import { CashewError, isValidName, isValidUserId } from '../protocol/index.ts';
+import type { Claims } from './token/verify.ts';
+
+/** An explicit grant of every command or event. Nothing is granted by omission. */
+export const ALL = '*';
+export type Grant = ReadonlySet<string> | typeof ALL;
+
+export interface UserIdentity {
+  readonly role: 'user';
+  readonly userId: string;
+  /** `<userId>/`, kept so the per-message check is one `startsWith`. */
+  readonly partitionPrefix: string;
+  /** When the token stops being valid, ms since the epoch (exp + clock tolerance). */
+  readonly expiresAt: number;
+}
+
+export interface HandlerIdentity {
+  readonly role: 'handler';
+  readonly name: string;
+  readonly commands: Grant;
+  readonly events: Grant;
+  readonly expiresAt: number;
+}
+
+export type Identity = UserIdentity | HandlerIdentity;
+
+export const HANDLER_CLIENT_ID_PREFIX = '$handler/';
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function grantOf(value: unknown, what: string): Grant {
+  if (value === undefined) return new Set();
+  if (!Array.isArray(value))
+    throw new CashewError('ERR_IDENTITY_INVALID', `handler.${what} must be an array`);
+  if (value.includes(ALL)) return ALL;
+  for (const name of value) {
+    if (!isValidName(name)) {
+      throw new CashewError(
+        'ERR_IDENTITY_INVALID',
+        `handler.${what} has an invalid name ${JSON.stringify(name)}`,
+      );
+    }
+  }
+  return new Set(value as string[]);
+}
+
+/** A user id may come as a string or an integer claim (`"68946"` or `68946`). */
+function userIdOf(claim: unknown): string | undefined {
+  const id = typeof claim === 'number' && Number.isSafeInteger(claim) ? String(claim) : claim;
+  return isValidUserId(id) ? id : undefined;
+}
+
+/** The identity a token stands for; throws ERR_IDENTITY_INVALID when it names none. */
+export function identityFromClaims(claims: Claims, userClaim: string, clockToleranceSec: number): Identity {
+  const expiresAt = ((claims.exp as number) + clockToleranceSec) * 1000;
+  if (claims.handler !== undefined) {
+    const handler = claims.handler;
+    if (!isRecord(handler) || !isValidName(handler.name)) {
+      throw new CashewError('ERR_IDENTITY_INVALID', 'the handler claim needs a valid name');
+    }
+    return {
+      role: 'handler',
+      name: handler.name,
+      commands: grantOf(handler.commands, 'commands'),
+      events: grantOf(handler.events, 'events'),
+      expiresAt,
+    };
+  }
+  const userId = userIdOf(claims[userClaim]);
+  if (userId === undefined) {
+    throw new CashewError('ERR_IDENTITY_INVALID', `claim ${userClaim} is not a valid user id`);
+  }
+  return { role: 'user', userId, partitionPrefix: `${userId}/`, expiresAt };
+}
+
+/** A short label for logs: `user:68946`, `handler:ping`. */
+export function describeIdentity(identity: Identity): string {
+  return identity.role === 'user' ? `user:${identity.userId}` : `handler:${identity.name}`;
+}
+
+/**
+ * Client ids are bound to identities so that no one can take over another's session:
+ * a user's is `<userId>` or `<userId>/<suffix>`; a handler's `$handler/<name>` or `$handler/<name>/<suffix>`.
+ */
+export function clientIdBelongsTo(identity: Identity, clientId: string): boolean {
+  const owner = identity.role === 'user' ? identity.userId : HANDLER_CLIENT_ID_PREFIX + identity.name;
+  return (
+    clientId === owner || (clientId.startsWith(owner) && clientId.charCodeAt(owner.length) === 47) /* / */
+  );
+}
+
+/** The client id a client should use for an identity, with an optional per-device suffix. */
+export function clientIdFor(identity: Identity, suffix?: string): string {
+  const owner = identity.role === 'user' ? identity.userId : HANDLER_CLIENT_ID_PREFIX + identity.name;
+  return suffix === undefined || suffix === '' ? owner : `${owner}/${suffix}`;
+}

@@ -1,0 +1,102 @@
+// Listeners: MQTT over TLS, MQTT over secure WebSocket (path /mqtt, same HTTPS server as /healthz),
+// and plain TCP / WS only when their port is set explicitly, for local development.
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
+import type { Aedes } from 'aedes';
+import { WebSocketServer, createWebSocketStream } from 'ws';
+import type { Route } from './http.ts';
+
+export const WEBSOCKET_PATH = '/mqtt';
+
+export interface TlsMaterial {
+  readonly cert: Buffer;
+  readonly key: Buffer;
+}
+
+export type ListenerName = 'mqtts' | 'wss' | 'mqtt' | 'ws';
+
+export interface Listener {
+  readonly name: ListenerName;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+type AnyServer = TcpServer | HttpServer;
+
+async function listen(server: AnyServer, port: number, host: string): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return (server.address() as AddressInfo).port;
+}
+
+function closer(server: AnyServer, wss?: WebSocketServer): () => Promise<void> {
+  return () =>
+    new Promise((resolve) => {
+      wss?.close();
+      server.close(() => resolve());
+      if ('closeAllConnections' in server) server.closeAllConnections();
+    });
+}
+
+function attachWebSocket(aedes: Aedes, server: HttpServer): WebSocketServer {
+  const wss = new WebSocketServer({ server, path: WEBSOCKET_PATH, perMessageDeflate: false });
+  wss.on('connection', (socket, request) => {
+    const stream = createWebSocketStream(socket);
+    stream.on('error', () => socket.terminate());
+    aedes.handle(stream, request);
+  });
+  return wss;
+}
+
+export async function startMqttsListener(
+  aedes: Aedes,
+  tls: TlsMaterial,
+  port: number,
+  host: string,
+): Promise<Listener> {
+  const server = createTlsServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, (socket) =>
+    aedes.handle(socket),
+  );
+  server.on('tlsClientError', () => {}); // a failed handshake concerns that peer only
+  return { name: 'mqtts', port: await listen(server, port, host), close: closer(server) };
+}
+
+export async function startWssListener(
+  aedes: Aedes,
+  tls: TlsMaterial,
+  port: number,
+  host: string,
+  onRequest: Route,
+): Promise<Listener> {
+  const server = createHttpsServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, (req, res) => {
+    void onRequest(req, res);
+  });
+  server.on('tlsClientError', () => {});
+  const wss = attachWebSocket(aedes, server);
+  return { name: 'wss', port: await listen(server, port, host), close: closer(server, wss) };
+}
+
+export async function startMqttListener(aedes: Aedes, port: number, host: string): Promise<Listener> {
+  const server = createTcpServer((socket) => aedes.handle(socket));
+  return { name: 'mqtt', port: await listen(server, port, host), close: closer(server) };
+}
+
+export async function startWsListener(
+  aedes: Aedes,
+  port: number,
+  host: string,
+  onRequest: Route,
+): Promise<Listener> {
+  const server = createHttpServer((req, res) => {
+    void onRequest(req, res);
+  });
+  const wss = attachWebSocket(aedes, server);
+  return { name: 'ws', port: await listen(server, port, host), close: closer(server, wss) };
+}

@@ -1,0 +1,220 @@
+// Broker options: one interface with documented defaults, resolved and validated once at start.
+import { CashewError } from '../protocol/index.ts';
+import { ALGORITHMS, type Algorithm } from './token/algorithms.ts';
+
+export const MODES = ['dev', 'production'] as const;
+export type Mode = (typeof MODES)[number];
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface TokenOptions {
+  /** Shared secret for HS256/384/512 (`JWT_SECRET`). */
+  secret?: string;
+  /** Path to a PEM public key for RS/PS/ES/EdDSA (`JWT_PUBLIC_KEY`). */
+  publicKeyPath?: string;
+  /** JWKS endpoint, keys looked up by `kid` (`JWKS_URL`). */
+  jwksUrl?: string;
+  /** Accepted algorithms (`JWT_ALGORITHMS`); default HS256 with a secret, RS256 with a key or JWKS. */
+  algorithms: readonly Algorithm[];
+  /** Required `iss` (`JWT_ISSUER`). */
+  issuer?: string;
+  /** Required `aud` (`JWT_AUDIENCE`). */
+  audience?: string;
+  /** Claim holding the user id (`JWT_USER_CLAIM`, default `sub`). */
+  userClaim: string;
+  /** Allowed clock skew for `exp`/`nbf`, in seconds (`JWT_CLOCK_TOLERANCE`, default 30). */
+  clockToleranceSec: number;
+  /** Least time between two JWKS refetches caused by an unknown `kid`, ms (default 30 s). */
+  jwksCooldownMs: number;
+}
+
+export interface BrokerOptions {
+  mode: Mode;
+  /** Interface to bind (`HOST`): 127.0.0.1 in dev mode, 0.0.0.0 in production. */
+  host: string;
+  /** MQTT over TLS (`MQTTS_PORT`, default 8883). */
+  mqttsPort: number;
+  /** MQTT over secure WebSocket, path `/mqtt`, plus `/healthz` (`WSS_PORT`, default 8884). */
+  wssPort: number;
+  /** Plain MQTT over TCP, for local development only (`MQTT_PORT`, off unless set). */
+  mqttPort?: number;
+  /** Plain MQTT over WebSocket, for local development only (`WS_PORT`, off unless set). */
+  wsPort?: number;
+  /** PEM certificate and key paths (`TLS_CERT`, `TLS_KEY`); dev certificates are generated when absent. */
+  tlsCert?: string;
+  tlsKey?: string;
+  /** Where dev certificates and the dev token secret live (`CERTS_DIR`, default `certs/dev`). */
+  certsDir: string;
+  token: TokenOptions;
+  logLevel: LogLevel;
+  /** Redis for scale-out (`REDIS_URL`); in-memory when absent. */
+  redisUrl?: string;
+  /** Stable broker node id (`NODE_ID`). */
+  nodeId?: string;
+}
+
+export const DEFAULT_MQTTS_PORT = 8883;
+export const DEFAULT_WSS_PORT = 8884;
+export const DEFAULT_USER_CLAIM = 'sub';
+export const DEFAULT_CLOCK_TOLERANCE_SEC = 30;
+export const DEFAULT_JWKS_COOLDOWN_MS = 30_000;
+export const DEFAULT_CERTS_DIR = 'certs/dev';
+
+/** The environment variables read, in the order they are documented in docs/configuration.md. */
+export const SETTINGS = [
+  'CASHEW_MODE',
+  'HOST',
+  'MQTTS_PORT',
+  'WSS_PORT',
+  'MQTT_PORT',
+  'WS_PORT',
+  'TLS_CERT',
+  'TLS_KEY',
+  'CERTS_DIR',
+  'JWT_SECRET',
+  'JWT_PUBLIC_KEY',
+  'JWKS_URL',
+  'JWT_ALGORITHMS',
+  'JWT_ISSUER',
+  'JWT_AUDIENCE',
+  'JWT_USER_CLAIM',
+  'JWT_CLOCK_TOLERANCE',
+  'LOG_LEVEL',
+  'REDIS_URL',
+  'NODE_ID',
+] as const;
+export type Setting = (typeof SETTINGS)[number];
+export type Settings = Partial<Record<Setting, string>>;
+
+function invalid(setting: Setting, value: string, expected: string): CashewError {
+  return new CashewError(
+    'ERR_CONFIG_INVALID',
+    `${setting}=${JSON.stringify(value)} is invalid: expected ${expected}`,
+  );
+}
+
+function port(settings: Settings, name: Setting): number | undefined {
+  const raw = settings[name];
+  if (raw === undefined || raw === '') return undefined;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0 || value > 65535) throw invalid(name, raw, 'a port 0-65535');
+  return value;
+}
+
+function oneOf<T extends string>(settings: Settings, name: Setting, allowed: readonly T[], fallback: T): T {
+  const raw = settings[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) throw invalid(name, raw, `one of ${allowed.join(', ')}`);
+  return raw as T;
+}
+
+function nonEmpty(settings: Settings, name: Setting): string | undefined {
+  const raw = settings[name];
+  return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
+}
+
+function resolveTokenOptions(settings: Settings): TokenOptions {
+  const secret = nonEmpty(settings, 'JWT_SECRET');
+  const publicKeyPath = nonEmpty(settings, 'JWT_PUBLIC_KEY');
+  const jwksUrl = nonEmpty(settings, 'JWKS_URL');
+  const sources = [secret, publicKeyPath, jwksUrl].filter((s) => s !== undefined).length;
+  if (sources > 1) {
+    throw new CashewError(
+      'ERR_CONFIG_INVALID',
+      'JWT_SECRET, JWT_PUBLIC_KEY and JWKS_URL are exclusive: set one',
+    );
+  }
+  if (jwksUrl !== undefined && !/^https?:\/\//.test(jwksUrl))
+    throw invalid('JWKS_URL', jwksUrl, 'an http(s) URL');
+  if (secret !== undefined && secret.length < 32) {
+    throw invalid('JWT_SECRET', '<hidden>', 'a secret of at least 32 characters');
+  }
+  const symmetric = secret !== undefined || sources === 0;
+  const rawAlgorithms = nonEmpty(settings, 'JWT_ALGORITHMS');
+  const algorithms = rawAlgorithms === undefined ? [symmetric ? 'HS256' : 'RS256'] : rawAlgorithms.split(',');
+  for (const alg of algorithms) {
+    if (!(ALGORITHMS as readonly string[]).includes(alg)) {
+      throw invalid(
+        'JWT_ALGORITHMS',
+        rawAlgorithms ?? '',
+        `a list of ${ALGORITHMS.join(', ')} ('none' is never accepted)`,
+      );
+    }
+    if (alg.startsWith('HS') !== symmetric) {
+      throw invalid(
+        'JWT_ALGORITHMS',
+        rawAlgorithms ?? '',
+        symmetric ? 'HS256/384/512 with JWT_SECRET' : 'asymmetric algorithms with JWT_PUBLIC_KEY or JWKS_URL',
+      );
+    }
+  }
+  const tolerance = nonEmpty(settings, 'JWT_CLOCK_TOLERANCE');
+  const clockToleranceSec = tolerance === undefined ? DEFAULT_CLOCK_TOLERANCE_SEC : Number(tolerance);
+  if (!Number.isInteger(clockToleranceSec) || clockToleranceSec < 0 || clockToleranceSec > 300) {
+    throw invalid('JWT_CLOCK_TOLERANCE', tolerance ?? '', 'whole seconds 0-300');
+  }
+  const userClaim = nonEmpty(settings, 'JWT_USER_CLAIM') ?? DEFAULT_USER_CLAIM;
+  return {
+    ...(secret !== undefined && { secret }),
+    ...(publicKeyPath !== undefined && { publicKeyPath }),
+    ...(jwksUrl !== undefined && { jwksUrl }),
+    algorithms: algorithms as Algorithm[],
+    ...(settings.JWT_ISSUER && { issuer: settings.JWT_ISSUER }),
+    ...(settings.JWT_AUDIENCE && { audience: settings.JWT_AUDIENCE }),
+    userClaim,
+    clockToleranceSec,
+    jwksCooldownMs: DEFAULT_JWKS_COOLDOWN_MS,
+  };
+}
+
+/** Resolves and validates every setting once; throws ERR_CONFIG_INVALID naming the bad setting. */
+export function resolveOptions(settings: Settings): BrokerOptions {
+  const mode = oneOf(settings, 'CASHEW_MODE', MODES, 'dev');
+  const token = resolveTokenOptions(settings);
+  const tlsCert = nonEmpty(settings, 'TLS_CERT');
+  const tlsKey = nonEmpty(settings, 'TLS_KEY');
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) {
+    throw new CashewError('ERR_CONFIG_INVALID', 'TLS_CERT and TLS_KEY must be set together');
+  }
+  if (mode === 'production') {
+    if (!token.secret && !token.publicKeyPath && !token.jwksUrl) {
+      throw new CashewError(
+        'ERR_CONFIG_INVALID',
+        'CASHEW_MODE=production needs JWT_SECRET, JWT_PUBLIC_KEY or JWKS_URL',
+      );
+    }
+    if (tlsCert === undefined) {
+      throw new CashewError('ERR_CONFIG_INVALID', 'CASHEW_MODE=production needs TLS_CERT and TLS_KEY');
+    }
+  }
+  const mqttPort = port(settings, 'MQTT_PORT');
+  const wsPort = port(settings, 'WS_PORT');
+  const redisUrl = nonEmpty(settings, 'REDIS_URL');
+  if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl))
+    throw invalid('REDIS_URL', redisUrl, 'a redis:// URL');
+  const nodeId = nonEmpty(settings, 'NODE_ID');
+  return {
+    mode,
+    host: nonEmpty(settings, 'HOST') ?? (mode === 'dev' ? '127.0.0.1' : '0.0.0.0'),
+    mqttsPort: port(settings, 'MQTTS_PORT') ?? DEFAULT_MQTTS_PORT,
+    wssPort: port(settings, 'WSS_PORT') ?? DEFAULT_WSS_PORT,
+    ...(mqttPort !== undefined && { mqttPort }),
+    ...(wsPort !== undefined && { wsPort }),
+    ...(tlsCert !== undefined && tlsKey !== undefined && { tlsCert, tlsKey }),
+    certsDir: nonEmpty(settings, 'CERTS_DIR') ?? DEFAULT_CERTS_DIR,
+    token,
+    logLevel: oneOf(settings, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    ...(redisUrl !== undefined && { redisUrl }),
+    ...(nodeId !== undefined && { nodeId }),
+  };
+}
+
+/** Picks the known settings out of an environment (process.env after `.env` was loaded). */
+export function settingsFromEnv(env: NodeJS.ProcessEnv): Settings {
+  const settings: Settings = {};
+  for (const name of SETTINGS) {
+    const value = env[name];
+    if (value !== undefined) settings[name] = value;
+  }
+  return settings;
+}

@@ -1,0 +1,34 @@
+// The `cashew` command: one subcommand per file, errors printed as one clear line.
+import { isCashewError } from '../protocol/index.ts';
+import { brokerCommand } from './broker-command.ts';
+import { loadDotEnv } from './settings.ts';
+import { tokenCommand } from './token-command.ts';
+
+type Command = (args: string[]) => Promise<number>;
+
+export const COMMANDS = new Map<string, Command>([
+  ['broker', brokerCommand],
+  ['token', tokenCommand],
+]);
+
+const USAGE = `usage: cashew <command> [flags]
+  broker    start the broker (MQTT over TLS :8883, MQTT over WSS :8884/mqtt)
+  token     sign a dev token for a user or a handler
+Settings come from the environment, a .env file, or flags (--mqtts-port 0). See docs/configuration.md.`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  const command = name === undefined ? undefined : COMMANDS.get(name);
+  if (command === undefined) {
+    process.stderr.write(`${USAGE}\n`);
+    return name === undefined || name === '--help' ? 0 : 2;
+  }
+  loadDotEnv();
+  try {
+    return await command(args);
+  } catch (error) {
+    const message = isCashewError(error) || error instanceof TypeError ? error.message : String(error);
+    process.stderr.write(`cashew ${name}: ${message}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,50 @@
+// One catalogue of error codes for the whole of Cashew. docs/errors.md lists every code;
+// test/unit/error-catalogue.test.ts keeps the two in sync.
+
+export const ERROR_CODES = {
+  // configuration
+  ERR_CONFIG_INVALID: 'a setting has an invalid value',
+  // tokens (CONNECT refused with return code 4 or 5)
+  ERR_TOKEN_MISSING: 'no token in the MQTT password',
+  ERR_TOKEN_MALFORMED: 'the password is not a well-formed JWT',
+  ERR_TOKEN_ALGORITHM: 'the token algorithm is not one of the configured algorithms',
+  ERR_TOKEN_SIGNATURE: 'the token signature does not verify',
+  ERR_TOKEN_EXPIRED: 'the token has expired',
+  ERR_TOKEN_NOT_YET_VALID: 'the token is not valid yet (nbf)',
+  ERR_TOKEN_CLAIM: 'a claim (iss, aud, exp) does not match the configuration',
+  ERR_JWKS_NO_MATCHING_KEY: 'no key in the JWKS matches the token kid',
+  ERR_JWKS_UNAVAILABLE: 'the JWKS could not be fetched',
+  // identity (CONNECT refused)
+  ERR_IDENTITY_INVALID: 'the token names no valid user id or handler',
+  ERR_CLIENT_ID_MISMATCH: 'the client id is not bound to the token identity',
+  ERR_WILL_NOT_AUTHORIZED: 'the will topic is outside what the identity may publish',
+  // authorization (SUBACK 0x80, publish dropped)
+  ERR_SUBSCRIBE_NOT_AUTHORIZED: 'the identity may not subscribe to this filter',
+  ERR_PUBLISH_NOT_AUTHORIZED: 'the identity may not publish to this topic',
+  // session
+  ERR_TOKEN_EXPIRED_SESSION: 'the connection was closed because its token expired',
+  // request/response (SDK and handlers)
+  ERR_TIMEOUT: 'no reply arrived within the timeout',
+  ERR_OFFLINE: 'the client is not connected and was asked not to queue',
+  ERR_NOT_AUTHORIZED: 'the broker refused the connection or subscription',
+  ERR_HANDLER: 'the handler failed the command',
+  ERR_CLOSED: 'the client was closed',
+  ERR_BAD_PAYLOAD: 'a message payload could not be decoded',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** The base of every Cashew error: a stable `code`, a `name`, and the `cause` kept. */
+export class CashewError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string = ERROR_CODES[code], options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = 'CashewError';
+  }
+}
+
+export function isCashewError(value: unknown): value is CashewError {
+  return value instanceof CashewError;
+}
