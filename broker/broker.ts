@@ -4,6 +4,8 @@ import { readFile } from 'node:fs/promises';
 import { Aedes, type AedesOptions } from 'aedes';
 import { ensureDevCertificates } from '../certs/dev-certs.ts';
 import { createAdapter, type Adapter } from './adapter.ts';
+import { demoPageRoutes } from './demo-page.ts';
+import { assertDevTokensExposureAllowed, devTokenRoutes } from './dev-token-endpoint.ts';
 import { ensureDevSecret } from './dev-credentials.ts';
 import { HandlerPools } from './handler-pool.ts';
 import { createRequestListener, sendJson, type Route } from './http.ts';
@@ -18,6 +20,7 @@ import {
 } from './listeners.ts';
 import { createLogger, type Logger } from './logger.ts';
 import type { BrokerOptions } from './options.ts';
+import { partitionedMemoryPersistence } from './persistence/partitioned-memory.ts';
 import { createTokenVerifier } from './token/verify.ts';
 
 /** Aedes settings Cashew changes from the defaults, and why (docs/operations.md). */
@@ -75,6 +78,7 @@ export async function startBroker(
   deps: StartDependencies = {},
 ): Promise<RunningBroker> {
   const logger = deps.logger ?? createLogger(brokerOptions.logLevel);
+  assertDevTokensExposureAllowed(brokerOptions);
   const options = await withDevSecret(brokerOptions, logger);
   const verifier = await createTokenVerifier(options.token);
   await verifier.keys.keySet?.refresh().catch((error: unknown) => {
@@ -85,6 +89,8 @@ export async function startBroker(
     ...AEDES_TUNING,
     ...adapter.hooks,
     ...(options.nodeId !== undefined && { id: options.nodeId }),
+    // Retained messages indexed by partition; scale-out passes its own persistence in deps.aedes.
+    persistence: deps.aedes?.persistence ?? partitionedMemoryPersistence(),
     ...deps.aedes,
   });
   aedes.on('clientDisconnect', (client) => adapter.forget(client));
@@ -94,7 +100,8 @@ export async function startBroker(
   aedes.on('connectionError', (_client, error) => logger.debug({ err: error.message }, 'connection error'));
 
   const startedAt = Date.now();
-  const routes = new Map<string, Route>(deps.routes);
+  const routes = new Map<string, Route>([...demoPageRoutes(), ...devTokenRoutes(options, logger)]);
+  for (const [path, route] of deps.routes ?? []) routes.set(path, route);
   routes.set('/healthz', (_request, response) =>
     sendJson(response, 200, {
       status: 'ok',

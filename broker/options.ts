@@ -51,6 +51,10 @@ export interface BrokerOptions {
   redisUrl?: string;
   /** Stable broker node id (`NODE_ID`). */
   nodeId?: string;
+  /** The dev token endpoint `POST /dev/token` (`DEV_TOKENS`, default on in dev mode; never in production). */
+  devTokens?: boolean;
+  /** Serve the dev token endpoint on a non-loopback HOST anyway (`DEV_TOKENS_ALLOW_REMOTE`, default false). */
+  devTokensAllowRemote?: boolean;
 }
 
 export const DEFAULT_MQTTS_PORT = 8883;
@@ -82,9 +86,13 @@ export const SETTINGS = [
   'LOG_LEVEL',
   'REDIS_URL',
   'NODE_ID',
+  'DEV_TOKENS',
+  'DEV_TOKENS_ALLOW_REMOTE',
 ] as const;
 export type Setting = (typeof SETTINGS)[number];
 export type Settings = Partial<Record<Setting, string>>;
+
+const BOOLEANS = ['true', 'false'] as const;
 
 function invalid(setting: Setting, value: string, expected: string): CashewError {
   return new CashewError(
@@ -193,6 +201,10 @@ export function resolveOptions(settings: Settings): BrokerOptions {
   if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl))
     throw invalid('REDIS_URL', redisUrl, 'a redis:// URL');
   const nodeId = nonEmpty(settings, 'NODE_ID');
+  const devTokens = oneOf(settings, 'DEV_TOKENS', BOOLEANS, mode === 'dev' ? 'true' : 'false') === 'true';
+  if (devTokens && mode !== 'dev')
+    throw invalid('DEV_TOKENS', 'true', 'false in production (the dev token endpoint is dev-only)');
+  const devTokensAllowRemote = oneOf(settings, 'DEV_TOKENS_ALLOW_REMOTE', BOOLEANS, 'false') === 'true';
   return {
     mode,
     host: nonEmpty(settings, 'HOST') ?? (mode === 'dev' ? '127.0.0.1' : '0.0.0.0'),
@@ -206,6 +218,8 @@ export function resolveOptions(settings: Settings): BrokerOptions {
     logLevel: oneOf(settings, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     ...(redisUrl !== undefined && { redisUrl }),
     ...(nodeId !== undefined && { nodeId }),
+    devTokens,
+    devTokensAllowRemote,
   };
 }
 
