@@ -199,7 +199,7 @@ export function createAdapter(context: AdapterContext): Adapter {
       if (mayReceive(identity, packet.topic)) return packet;
     } else if (mayReceive(identity, packet.topic)) {
       const filter = `+/${packet.topic.slice(packet.topic.indexOf('/') + 1)}`;
-      return pools.isChosen(identity.name, client, packet, filter) ? packet : null;
+      return pools.route(identity.name, client, packet, filter);
     }
     refuse(
       'forward',

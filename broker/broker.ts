@@ -84,7 +84,8 @@ export async function startBroker(
   await verifier.keys.keySet?.refresh().catch((error: unknown) => {
     logger.warn({ err: error }, 'JWKS not reachable at start; it is fetched again when a token needs it');
   });
-  const adapter = createAdapter({ verifier, token: options.token, logger, pools: new HandlerPools() });
+  const pools = new HandlerPools({ logger });
+  const adapter = createAdapter({ verifier, token: options.token, logger, pools });
   const aedes = await Aedes.createBroker({
     ...AEDES_TUNING,
     ...adapter.hooks,
@@ -142,6 +143,7 @@ export async function startBroker(
     (closing ??= (async () => {
       const stopped = Promise.all(listeners.map((listener) => listener.close()));
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
+      pools.close();
       await stopped;
       logger.info({ node: aedes.id }, 'cashew broker stopped');
     })());

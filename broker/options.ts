@@ -24,7 +24,7 @@ export interface TokenOptions {
   userClaim: string;
   /** Allowed clock skew for `exp`/`nbf`, in seconds (`JWT_CLOCK_TOLERANCE`, default 30). */
   clockToleranceSec: number;
-  /** Least time between two JWKS refetches caused by an unknown `kid`, ms (default 30 s). */
+  /** Least time between two JWKS refetches caused by an unknown `kid`, ms (`JWKS_COOLDOWN_MS`, default 30 s). */
   jwksCooldownMs: number;
 }
 
@@ -88,6 +88,7 @@ export const SETTINGS = [
   'NODE_ID',
   'DEV_TOKENS',
   'DEV_TOKENS_ALLOW_REMOTE',
+  'JWKS_COOLDOWN_MS',
 ] as const;
 export type Setting = (typeof SETTINGS)[number];
 export type Settings = Partial<Record<Setting, string>>;
@@ -139,7 +140,14 @@ function resolveTokenOptions(settings: Settings): TokenOptions {
   }
   const symmetric = secret !== undefined || sources === 0;
   const rawAlgorithms = nonEmpty(settings, 'JWT_ALGORITHMS');
-  const algorithms = rawAlgorithms === undefined ? [symmetric ? 'HS256' : 'RS256'] : rawAlgorithms.split(',');
+  const algorithms =
+    rawAlgorithms === undefined
+      ? [symmetric ? 'HS256' : 'RS256']
+      : rawAlgorithms
+          .split(',')
+          .map((alg) => alg.trim())
+          .filter((alg) => alg !== '');
+  if (algorithms.length === 0) throw invalid('JWT_ALGORITHMS', rawAlgorithms ?? '', 'at least one algorithm');
   for (const alg of algorithms) {
     if (!(ALGORITHMS as readonly string[]).includes(alg)) {
       throw invalid(
@@ -171,9 +179,14 @@ function resolveTokenOptions(settings: Settings): TokenOptions {
     ...(settings.JWT_AUDIENCE && { audience: settings.JWT_AUDIENCE }),
     userClaim,
     clockToleranceSec,
-    jwksCooldownMs: DEFAULT_JWKS_COOLDOWN_MS,
+    jwksCooldownMs,
   };
 }
+  const cooldown = nonEmpty(settings, 'JWKS_COOLDOWN_MS');
+  const jwksCooldownMs = cooldown === undefined ? DEFAULT_JWKS_COOLDOWN_MS : Number(cooldown);
+  if (!Number.isInteger(jwksCooldownMs) || jwksCooldownMs < 0 || jwksCooldownMs > 86_400_000) {
+    throw invalid('JWKS_COOLDOWN_MS', cooldown ?? '', 'whole milliseconds 0-86400000');
+  }
 
 /** Resolves and validates every setting once; throws ERR_CONFIG_INVALID naming the bad setting. */
 export function resolveOptions(settings: Settings): BrokerOptions {

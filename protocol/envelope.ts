@@ -51,7 +51,6 @@ function parseJson(payload: Payload): unknown {
   }
 }
 
-
 export function encodeCommand(envelope: CommandEnvelope): string {
   return JSON.stringify(envelope);
 }
