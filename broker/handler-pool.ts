@@ -179,7 +179,7 @@ export class HandlerPools {
     while (member.inFlight.has(messageId)) messageId = (messageId % MAX_MESSAGE_ID) + 1;
     member.nextMessageId = (messageId % MAX_MESSAGE_ID) + 1;
     member.inFlight.set(messageId, command);
-    return { ...command.packet, messageId } as AedesPublishPacket;
+    return { ...command.packet, messageId };
   }
 
   #redispatch(name: string, command: Command): boolean {
