@@ -78,6 +78,7 @@ export const SETTINGS = [
   'JWT_SECRET',
   'JWT_PUBLIC_KEY',
   'JWKS_URL',
+  'JWKS_COOLDOWN_MS',
   'JWT_ALGORITHMS',
   'JWT_ISSUER',
   'JWT_AUDIENCE',
@@ -88,7 +89,6 @@ export const SETTINGS = [
   'NODE_ID',
   'DEV_TOKENS',
   'DEV_TOKENS_ALLOW_REMOTE',
-  'JWKS_COOLDOWN_MS',
 ] as const;
 export type Setting = (typeof SETTINGS)[number];
 export type Settings = Partial<Record<Setting, string>>;
@@ -169,6 +169,11 @@ function resolveTokenOptions(settings: Settings): TokenOptions {
   if (!Number.isInteger(clockToleranceSec) || clockToleranceSec < 0 || clockToleranceSec > 300) {
     throw invalid('JWT_CLOCK_TOLERANCE', tolerance ?? '', 'whole seconds 0-300');
   }
+  const cooldown = nonEmpty(settings, 'JWKS_COOLDOWN_MS');
+  const jwksCooldownMs = cooldown === undefined ? DEFAULT_JWKS_COOLDOWN_MS : Number(cooldown);
+  if (!Number.isInteger(jwksCooldownMs) || jwksCooldownMs < 0 || jwksCooldownMs > 86_400_000) {
+    throw invalid('JWKS_COOLDOWN_MS', cooldown ?? '', 'whole milliseconds 0-86400000');
+  }
   const userClaim = nonEmpty(settings, 'JWT_USER_CLAIM') ?? DEFAULT_USER_CLAIM;
   return {
     ...(secret !== undefined && { secret }),
@@ -182,11 +187,6 @@ function resolveTokenOptions(settings: Settings): TokenOptions {
     jwksCooldownMs,
   };
 }
-  const cooldown = nonEmpty(settings, 'JWKS_COOLDOWN_MS');
-  const jwksCooldownMs = cooldown === undefined ? DEFAULT_JWKS_COOLDOWN_MS : Number(cooldown);
-  if (!Number.isInteger(jwksCooldownMs) || jwksCooldownMs < 0 || jwksCooldownMs > 86_400_000) {
-    throw invalid('JWKS_COOLDOWN_MS', cooldown ?? '', 'whole milliseconds 0-86400000');
-  }
 
 /** Resolves and validates every setting once; throws ERR_CONFIG_INVALID naming the bad setting. */
 export function resolveOptions(settings: Settings): BrokerOptions {
