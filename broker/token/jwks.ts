@@ -93,6 +93,11 @@ export class RemoteKeySet {
         `JWKS fetch from ${this.#url} answered ${response.status}`,
       );
     }
-    this.#keys = parseJwks(await response.json().catch(() => undefined));
+    const document: unknown = await response.json().catch(() => undefined);
+    if (!isRecord(document) || !Array.isArray(document.keys)) {
+      // keep the keys we have: a broken answer must not log everybody out
+      throw new CashewError('ERR_JWKS_UNAVAILABLE', `JWKS from ${this.#url} is not a key set`);
+    }
+    this.#keys = parseJwks(document);
   }
 }

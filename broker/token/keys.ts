@@ -4,6 +4,7 @@ import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { CashewError } from '../../protocol/index.ts';
 import type { TokenOptions } from '../options.ts';
+import type { Algorithm } from './algorithms.ts';
 import { RemoteKeySet } from './jwks.ts';
 
 /** Finds the key for one token, from its header's `alg` and `kid`. */
@@ -13,6 +14,27 @@ export interface PreparedKeys {
   readonly resolve: KeyResolver;
   /** The JWKS, when keys come from one (exposed for refresh at start and for tests). */
   readonly keySet?: RemoteKeySet;
+}
+
+/** The key types each asymmetric algorithm family verifies with. */
+function keyTypesFor(alg: Algorithm): readonly string[] {
+  if (alg.startsWith('RS')) return ['rsa'];
+  if (alg.startsWith('PS')) return ['rsa', 'rsa-pss'];
+  if (alg.startsWith('ES')) return ['ec'];
+  if (alg === 'EdDSA') return ['ed25519', 'ed448'];
+  return [];
+}
+
+/** A configured algorithm that the configured key cannot verify is a configuration error, named at start. */
+function assertKeyFitsAlgorithms(key: KeyObject, algorithms: readonly Algorithm[]): void {
+  const type = key.asymmetricKeyType ?? 'unknown';
+  const misfit = algorithms.find((alg) => !keyTypesFor(alg).includes(type));
+  if (misfit !== undefined) {
+    throw new CashewError(
+      'ERR_CONFIG_INVALID',
+      `JWT_ALGORITHMS: ${misfit} cannot be verified with the ${type} key in JWT_PUBLIC_KEY`,
+    );
+  }
 }
 
 export async function prepareKeys(options: TokenOptions): Promise<PreparedKeys> {
@@ -41,6 +63,7 @@ export async function prepareKeys(options: TokenOptions): Promise<PreparedKeys> 
         },
       );
     }
+    assertKeyFitsAlgorithms(key, options.algorithms);
     return { resolve: () => key };
   }
   if (options.jwksUrl !== undefined) {

@@ -66,6 +66,8 @@ function checkRegisteredClaims(claims: Claims, options: TokenOptions, nowSec: nu
   const skew = options.clockToleranceSec;
   if (typeof claims.exp === 'number' && nowSec >= claims.exp + skew)
     throw new CashewError('ERR_TOKEN_EXPIRED');
+  if (claims.nbf !== undefined && typeof claims.nbf !== 'number')
+    throw new CashewError('ERR_TOKEN_CLAIM', 'nbf is not a number');
   if (typeof claims.nbf === 'number' && nowSec + skew < claims.nbf)
     throw new CashewError('ERR_TOKEN_NOT_YET_VALID');
   if (options.issuer !== undefined && claims.iss !== options.issuer)
@@ -78,6 +80,13 @@ function checkRegisteredClaims(claims: Claims, options: TokenOptions, nowSec: nu
 function verifyEdDSA(token: string, key: KeyObject, options: TokenOptions): Claims {
   const [header = '', payload = '', signature = ''] = token.split('.');
   const signed = Buffer.from(`${header}.${payload}`);
+  const type = key.asymmetricKeyType;
+  if (type !== 'ed25519' && type !== 'ed448') {
+    throw new CashewError(
+      'ERR_TOKEN_ALGORITHM',
+      `an EdDSA token cannot be verified with a ${type ?? 'secret'} key`,
+    );
+  }
   let valid = false;
   try {
     valid = verifySignature(null, signed, key, Buffer.from(signature, 'base64url'));

@@ -1,0 +1,115 @@
+// Options are resolved and validated once; each bad setting fails with ERR_CONFIG_INVALID naming it.
+import { describe, expect, it } from 'vitest';
+import { resolveOptions, SETTINGS, type Settings } from '../../broker/index.ts';
+import { settingsFrom } from '../../cli/settings.ts';
+
+const SECRET = 'x'.repeat(32);
+
+describe('resolveOptions', () => {
+  it('has the documented defaults', () => {
+    const options = resolveOptions({});
+    expect(options).toMatchObject({
+      mode: 'dev',
+      host: '127.0.0.1',
+      mqttsPort: 8883,
+      wssPort: 8884,
+      certsDir: 'certs/dev',
+      logLevel: 'info',
+      token: { algorithms: ['HS256'], userClaim: 'sub', clockToleranceSec: 30, jwksCooldownMs: 30_000 },
+    });
+    expect(options.mqttPort).toBeUndefined();
+    expect(options.wsPort).toBeUndefined();
+    expect(
+      resolveOptions({ JWKS_URL: 'https://idp.example/.well-known/jwks.json' }).token.algorithms,
+    ).toEqual(['RS256']);
+  });
+
+  it('accepts port 0, plain ports when set, a list of algorithms, and the other settings', () => {
+    const options = resolveOptions({
+      CASHEW_MODE: 'production',
+      MQTTS_PORT: '0',
+      WSS_PORT: '0',
+      MQTT_PORT: '1883',
+      WS_PORT: '8080',
+      TLS_CERT: '/etc/cert.pem',
+      TLS_KEY: '/etc/key.pem',
+      JWT_SECRET: SECRET,
+      JWT_ALGORITHMS: 'HS256, HS512',
+      JWT_ISSUER: 'https://idp.example/',
+      JWT_AUDIENCE: 'cashew',
+      JWT_USER_CLAIM: 'user_id',
+      JWT_CLOCK_TOLERANCE: '0',
+      REDIS_URL: 'redis://localhost:6379',
+      NODE_ID: 'node-1',
+    });
+    expect(options).toMatchObject({
+      mode: 'production',
+      host: '0.0.0.0',
+      mqttsPort: 0,
+      wssPort: 0,
+      mqttPort: 1883,
+      wsPort: 8080,
+      redisUrl: 'redis://localhost:6379',
+      nodeId: 'node-1',
+      token: {
+        algorithms: ['HS256', 'HS512'],
+        issuer: 'https://idp.example/',
+        audience: 'cashew',
+        userClaim: 'user_id',
+        clockToleranceSec: 0,
+      },
+    });
+  });
+
+  it.each<[Settings, string]>([
+    [{ CASHEW_MODE: 'staging' }, 'CASHEW_MODE'],
+    [{ MQTTS_PORT: '99999' }, 'MQTTS_PORT'],
+    [{ WSS_PORT: '-1' }, 'WSS_PORT'],
+    [{ MQTT_PORT: 'abc' }, 'MQTT_PORT'],
+    [{ WS_PORT: '80.5' }, 'WS_PORT'],
+    [{ TLS_CERT: '/etc/cert.pem' }, 'TLS_KEY'],
+    [{ TLS_KEY: '/etc/key.pem' }, 'TLS_CERT'],
+    [{ JWT_SECRET: 'short' }, 'JWT_SECRET'],
+    [{ JWT_SECRET: SECRET, JWKS_URL: 'https://idp.example/jwks' }, 'JWKS_URL'],
+    [{ JWT_SECRET: SECRET, JWT_PUBLIC_KEY: '/k.pem' }, 'JWT_PUBLIC_KEY'],
+    [{ JWKS_URL: 'ftp://idp.example/jwks' }, 'JWKS_URL'],
+    [{ JWKS_URL: 'https://idp.example/jwks', JWKS_COOLDOWN_MS: 'soon' }, 'JWKS_COOLDOWN_MS'],
+    [{ JWKS_COOLDOWN_MS: '-1' }, 'JWKS_COOLDOWN_MS'],
+    [{ JWT_ALGORITHMS: 'none' }, 'JWT_ALGORITHMS'],
+    [{ JWT_ALGORITHMS: 'HS256,none' }, 'JWT_ALGORITHMS'],
+    [{ JWT_ALGORITHMS: ',' }, 'JWT_ALGORITHMS'],
+    [{ JWT_SECRET: SECRET, JWT_ALGORITHMS: 'RS256' }, 'JWT_ALGORITHMS'],
+    [{ JWT_PUBLIC_KEY: '/k.pem', JWT_ALGORITHMS: 'RS256,HS256' }, 'JWT_ALGORITHMS'],
+    [{ JWKS_URL: 'https://idp.example/jwks', JWT_ALGORITHMS: 'HS256' }, 'JWT_ALGORITHMS'],
+    [{ JWT_CLOCK_TOLERANCE: 'abc' }, 'JWT_CLOCK_TOLERANCE'],
+    [{ JWT_CLOCK_TOLERANCE: '3600' }, 'JWT_CLOCK_TOLERANCE'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ REDIS_URL: 'http://localhost:6379' }, 'REDIS_URL'],
+    [{ CASHEW_MODE: 'production', TLS_CERT: '/c', TLS_KEY: '/k' }, 'JWT_SECRET'],
+    [{ CASHEW_MODE: 'production', JWT_SECRET: SECRET }, 'TLS_CERT'],
+  ])('refuses %j, naming %s', (settings, name) => {
+    expect(() => resolveOptions(settings)).toThrow(
+      expect.objectContaining({ code: 'ERR_CONFIG_INVALID', message: expect.stringContaining(name) }),
+    );
+  });
+
+  it('never echoes a secret in its message', () => {
+    expect(() => resolveOptions({ JWT_SECRET: 'hunter2' })).toThrow(
+      expect.objectContaining({ message: expect.not.stringContaining('hunter2') }),
+    );
+  });
+});
+
+describe('settings from the environment and flags', () => {
+  it('reads every documented setting from the environment, and a flag overrides it', () => {
+    const env = Object.fromEntries(SETTINGS.map((name) => [name, `env-${name}`]));
+    const settings = settingsFrom(
+      { ...env, UNRELATED: 'x' },
+      { 'mqtts-port': '0', 'jwt-user-claim': 'user_id' },
+    );
+    expect(Object.keys(settings).sort()).toEqual([...SETTINGS].sort());
+    expect(settings.MQTTS_PORT).toBe('0');
+    expect(settings.JWT_USER_CLAIM).toBe('user_id');
+    expect(settings.HOST).toBe('env-HOST');
+  });
+});

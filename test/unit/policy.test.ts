@@ -1,0 +1,141 @@
+// The pure authorization policy: topic rules for users and handlers, no sockets.
+import { describe, expect, it } from 'vitest';
+import {
+  ALL,
+  authorizePublication,
+  authorizeSubscription,
+  authorizeWill,
+  mayReceive,
+  type HandlerIdentity,
+  type UserIdentity,
+} from '../../broker/index.ts';
+
+const user: UserIdentity = { role: 'user', userId: '68946', partitionPrefix: '68946/', expiresAt: 0 };
+const handler: HandlerIdentity = {
+  role: 'handler',
+  name: 'apples',
+  commands: new Set(['get_apples']),
+  events: new Set(['got_apples']),
+  expiresAt: 0,
+};
+const allHandler: HandlerIdentity = { ...handler, name: 'all', commands: ALL, events: ALL };
+const nothingHandler: HandlerIdentity = { ...handler, name: 'none', commands: new Set(), events: new Set() };
+
+describe('user subscriptions', () => {
+  it.each(['68946', '68946/#', '68946/+', '68946/contact_list', '68946/a/b/c', '68946/+/reply'])(
+    'allows %s',
+    (filter) => {
+      expect(authorizeSubscription(user, filter).allowed).toBe(true);
+    },
+  );
+  it.each([
+    '#',
+    '+',
+    '+/#',
+    '+/contact_list',
+    '68946x/#',
+    '6894/#',
+    '689461',
+    '4711/#',
+    '/68946/#',
+    '$SYS/#',
+    '$SYS/broker/clients',
+    '$cashew/refused',
+    '$handler/apples',
+    '$68946/#',
+    '',
+  ])('refuses %j', (filter) => {
+    const decision = authorizeSubscription(user, filter);
+    expect(decision.allowed).toBe(false);
+    if (!decision.allowed) expect(decision.reason).not.toBe('');
+  });
+});
+
+describe('user publications', () => {
+  it.each(['68946', '68946/get_apples', '68946/a/b'])('allows %s', (topic) => {
+    expect(authorizePublication(user, topic).allowed).toBe(true);
+    expect(authorizeWill(user, topic).allowed).toBe(true);
+  });
+  it.each(['4711/get_apples', '68946x/get_apples', '689461', '$SYS/x', '$cashew/refused', '/68946/x', ''])(
+    'refuses %j',
+    (topic) => {
+      expect(authorizePublication(user, topic).allowed).toBe(false);
+      expect(authorizeWill(user, topic).allowed).toBe(false);
+    },
+  );
+});
+
+describe('handler subscriptions', () => {
+  it('allows +/<command> for a granted command only', () => {
+    expect(authorizeSubscription(handler, '+/get_apples').allowed).toBe(true);
+    expect(authorizeSubscription(handler, '+/get_pears').allowed).toBe(false);
+  });
+  it.each([
+    '#',
+    '+/#',
+    '+/+',
+    '68946/get_apples',
+    '+/get_apples/reply',
+    'get_apples',
+    '$SYS/#',
+    '$share/x/+/get_apples',
+  ])('refuses %j', (filter) => {
+    expect(authorizeSubscription(handler, filter).allowed).toBe(false);
+    expect(authorizeSubscription(allHandler, filter).allowed).toBe(false);
+  });
+  it('an explicit "*" grants every command, omission grants none', () => {
+    expect(authorizeSubscription(allHandler, '+/anything').allowed).toBe(true);
+    expect(authorizeSubscription(nothingHandler, '+/get_apples').allowed).toBe(false);
+  });
+});
+
+describe('handler publications', () => {
+  it('allows <userId>/<event> for granted events and <userId>/<command>/reply for served commands', () => {
+    expect(authorizePublication(handler, '68946/got_apples').allowed).toBe(true);
+    expect(authorizePublication(handler, '4711/got_apples').allowed).toBe(true);
+    expect(authorizePublication(handler, '68946/get_apples/reply').allowed).toBe(true);
+  });
+  it.each([
+    '68946/got_pears',
+    '68946/get_pears/reply',
+    '68946/got_apples/extra',
+    '68946/get_apples/reply/x',
+    '+/got_apples',
+    '$SYS/got_apples',
+    '$handler/got_apples',
+    '/got_apples',
+    'got_apples',
+    '68946',
+  ])('refuses %j', (topic) => {
+    expect(authorizePublication(handler, topic).allowed).toBe(false);
+  });
+  it('an explicit "*" grants every event and reply, omission grants none', () => {
+    expect(authorizePublication(allHandler, '68946/whatever').allowed).toBe(true);
+    expect(authorizePublication(allHandler, '68946/whatever/reply').allowed).toBe(true);
+    expect(authorizePublication(nothingHandler, '68946/got_apples').allowed).toBe(false);
+    expect(authorizePublication(nothingHandler, '68946/get_apples/reply').allowed).toBe(false);
+  });
+  it('a will is held to the same rules', () => {
+    expect(authorizeWill(handler, '68946/got_apples').allowed).toBe(true);
+    expect(authorizeWill(handler, '68946/got_pears').allowed).toBe(false);
+  });
+});
+
+describe('mayReceive (the per-delivery re-check)', () => {
+  it('a user receives only its own partition', () => {
+    expect(mayReceive(user, '68946/x')).toBe(true);
+    expect(mayReceive(user, '68946')).toBe(true);
+    expect(mayReceive(user, '68946x/x')).toBe(false);
+    expect(mayReceive(user, '4711/x')).toBe(false);
+    expect(mayReceive(user, '$SYS/x')).toBe(false);
+  });
+  it('a handler receives only <userId>/<command> of its granted commands', () => {
+    expect(mayReceive(handler, '68946/get_apples')).toBe(true);
+    expect(mayReceive(handler, '68946/get_pears')).toBe(false);
+    expect(mayReceive(handler, '68946/get_apples/reply')).toBe(false);
+    expect(mayReceive(handler, '$SYS/get_apples')).toBe(false);
+    expect(mayReceive(handler, '/get_apples')).toBe(false);
+    expect(mayReceive(allHandler, '68946/anything')).toBe(true);
+    expect(mayReceive(nothingHandler, '68946/get_apples')).toBe(false);
+  });
+});

@@ -1,0 +1,189 @@
+// The token verifier with a frozen clock: signatures, pinned algorithms, exp/nbf with skew, iss/aud.
+import jwt from 'jsonwebtoken';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import {
+  createTokenVerifier,
+  resolveOptions,
+  type Settings,
+  type TokenVerifier,
+} from '../../broker/index.ts';
+import { TEST_SECRET } from '../support/broker.ts';
+import {
+  generateTestKeyPair,
+  signWith,
+  unsignedToken,
+  writeTempPem,
+  type AsymmetricAlgorithm,
+} from '../support/keys.ts';
+
+const NOW = new Date('2030-01-01T00:00:00Z');
+const nowSec = NOW.getTime() / 1000;
+
+function verifierFor(settings: Settings): Promise<TokenVerifier> {
+  return createTokenVerifier(resolveOptions(settings).token);
+}
+
+async function codeOf(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => 'accepted',
+    (error: unknown) => (error as { code?: unknown }).code,
+  );
+}
+
+const hs = (claims: Record<string, unknown>, secret = TEST_SECRET, algorithm: jwt.Algorithm = 'HS256') =>
+  jwt.sign({ sub: '68946', iat: nowSec, exp: nowSec + 60, ...claims }, secret, { algorithm });
+
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['Date'] });
+  vi.setSystemTime(NOW);
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('HS256 with a shared secret', () => {
+  it('returns the claims of a valid token', async () => {
+    const verifier = await verifierFor({ JWT_SECRET: TEST_SECRET });
+    await expect(verifier.verify(hs({}))).resolves.toMatchObject({ sub: '68946' });
+  });
+
+  it.each([
+    ['missing', '', 'ERR_TOKEN_MISSING'],
+    ['malformed', 'not-a-jwt', 'ERR_TOKEN_MALFORMED'],
+    ['two segments', 'a.b', 'ERR_TOKEN_MALFORMED'],
+    ['garbage segments', 'e30.bm90IGpzb24.x', 'ERR_TOKEN_MALFORMED'],
+  ])('refuses a %s token', async (_name, token, code) => {
+    const verifier = await verifierFor({ JWT_SECRET: TEST_SECRET });
+    expect(await codeOf(verifier.verify(token))).toBe(code);
+  });
+
+  it('refuses a bad signature, alg none, and an algorithm that is not configured', async () => {
+    const verifier = await verifierFor({ JWT_SECRET: TEST_SECRET });
+    expect(await codeOf(verifier.verify(hs({}, 'another-secret-that-is-long-enough-000')))).toBe(
+      'ERR_TOKEN_SIGNATURE',
+    );
+    expect(await codeOf(verifier.verify(unsignedToken({ sub: '68946', exp: nowSec + 60 })))).toBe(
+      'ERR_TOKEN_ALGORITHM',
+    );
+    expect(await codeOf(verifier.verify(hs({}, TEST_SECRET, 'HS512')))).toBe('ERR_TOKEN_ALGORITHM');
+    const both = await verifierFor({ JWT_SECRET: TEST_SECRET, JWT_ALGORITHMS: 'HS256,HS512' });
+    expect(await codeOf(both.verify(hs({}, TEST_SECRET, 'HS512')))).toBe('accepted');
+  });
+
+  it('refuses a token without exp', async () => {
+    const verifier = await verifierFor({ JWT_SECRET: TEST_SECRET });
+    const token = jwt.sign({ sub: '68946' }, TEST_SECRET, { algorithm: 'HS256' });
+    expect(await codeOf(verifier.verify(token))).toBe('ERR_TOKEN_CLAIM');
+  });
+
+  it('checks exp and nbf with the configured clock tolerance', async () => {
+    const strict = await verifierFor({ JWT_SECRET: TEST_SECRET, JWT_CLOCK_TOLERANCE: '0' });
+    const lenient = await verifierFor({ JWT_SECRET: TEST_SECRET, JWT_CLOCK_TOLERANCE: '30' });
+    const expired = hs({ exp: nowSec - 10 });
+    const notYet = hs({ nbf: nowSec + 10 });
+    expect(await codeOf(strict.verify(expired))).toBe('ERR_TOKEN_EXPIRED');
+    expect(await codeOf(lenient.verify(expired))).toBe('accepted');
+    expect(await codeOf(strict.verify(notYet))).toBe('ERR_TOKEN_NOT_YET_VALID');
+    expect(await codeOf(lenient.verify(notYet))).toBe('accepted');
+    expect(await codeOf(lenient.verify(hs({ exp: nowSec - 31 })))).toBe('ERR_TOKEN_EXPIRED');
+    expect(await codeOf(strict.verify(hs({ exp: nowSec })))).toBe('ERR_TOKEN_EXPIRED');
+    vi.setSystemTime(NOW.getTime() + 20_000);
+    expect(await codeOf(strict.verify(notYet))).toBe('accepted');
+  });
+
+  it('checks iss and aud when configured', async () => {
+    const verifier = await verifierFor({
+      JWT_SECRET: TEST_SECRET,
+      JWT_ISSUER: 'https://idp.example/',
+      JWT_AUDIENCE: 'cashew',
+    });
+    const good = { iss: 'https://idp.example/', aud: 'cashew' };
+    expect(await codeOf(verifier.verify(hs(good)))).toBe('accepted');
+    expect(await codeOf(verifier.verify(hs({ ...good, aud: ['other', 'cashew'] })))).toBe('accepted');
+    expect(await codeOf(verifier.verify(hs({ ...good, iss: 'https://evil.example/' })))).toBe(
+      'ERR_TOKEN_CLAIM',
+    );
+    expect(await codeOf(verifier.verify(hs({ ...good, aud: 'other' })))).toBe('ERR_TOKEN_CLAIM');
+    expect(await codeOf(verifier.verify(hs({ aud: 'cashew' })))).toBe('ERR_TOKEN_CLAIM');
+  });
+});
+
+describe.each<AsymmetricAlgorithm>(['RS256', 'PS256', 'ES256', 'EdDSA'])(
+  '%s with a PEM public key',
+  (alg) => {
+    const pair = generateTestKeyPair(alg);
+    const other = generateTestKeyPair(alg);
+    const settings = { JWT_PUBLIC_KEY: writeTempPem(pair.publicPem), JWT_ALGORITHMS: alg };
+
+    it('accepts a token signed with the private key and refuses one signed with another key', async () => {
+      const verifier = await verifierFor(settings);
+      expect(await codeOf(verifier.verify(signWith(pair, { sub: '68946' })))).toBe('accepted');
+      expect(await codeOf(verifier.verify(signWith(other, { sub: '68946' })))).toBe('ERR_TOKEN_SIGNATURE');
+    });
+
+    it('checks exp, nbf, iss and aud on this algorithm too', async () => {
+      const verifier = await verifierFor({
+        ...settings,
+        JWT_CLOCK_TOLERANCE: '5',
+        JWT_ISSUER: 'idp',
+        JWT_AUDIENCE: 'cashew',
+      });
+      const base = { sub: '68946', iss: 'idp', aud: 'cashew' };
+      expect(await codeOf(verifier.verify(signWith(pair, base)))).toBe('accepted');
+      expect(await codeOf(verifier.verify(signWith(pair, { ...base, exp: nowSec - 6 })))).toBe(
+        'ERR_TOKEN_EXPIRED',
+      );
+      expect(await codeOf(verifier.verify(signWith(pair, { ...base, exp: nowSec - 4 })))).toBe('accepted');
+      expect(await codeOf(verifier.verify(signWith(pair, { ...base, nbf: nowSec + 6 })))).toBe(
+        'ERR_TOKEN_NOT_YET_VALID',
+      );
+      expect(await codeOf(verifier.verify(signWith(pair, { ...base, iss: 'other' })))).toBe(
+        'ERR_TOKEN_CLAIM',
+      );
+      expect(await codeOf(verifier.verify(signWith(pair, { ...base, aud: 'other' })))).toBe(
+        'ERR_TOKEN_CLAIM',
+      );
+    });
+
+    it('refuses an HS256 token signed with the public key text as the HMAC secret', async () => {
+      const verifier = await verifierFor(settings);
+      const forged = jwt.sign({ sub: '68946', exp: nowSec + 60 }, pair.publicPem, { algorithm: 'HS256' });
+      expect(await codeOf(verifier.verify(forged))).toBe('ERR_TOKEN_ALGORITHM');
+    });
+  },
+);
+
+describe('configuration-time algorithm pinning', () => {
+  const rsa = generateTestKeyPair('RS256');
+  const path = writeTempPem(rsa.publicPem);
+
+  it('refuses HS256 next to a public key (no public key as an HMAC secret)', () => {
+    expect(() => resolveOptions({ JWT_PUBLIC_KEY: path, JWT_ALGORITHMS: 'RS256,HS256' })).toThrow(
+      expect.objectContaining({
+        code: 'ERR_CONFIG_INVALID',
+        message: expect.stringContaining('JWT_ALGORITHMS'),
+      }),
+    );
+  });
+
+  it('refuses an algorithm the configured key cannot verify', async () => {
+    await expect(verifierFor({ JWT_PUBLIC_KEY: path, JWT_ALGORITHMS: 'ES256' })).rejects.toMatchObject({
+      code: 'ERR_CONFIG_INVALID',
+      message: expect.stringContaining('JWT_ALGORITHMS'),
+    });
+    await expect(verifierFor({ JWT_PUBLIC_KEY: path, JWT_ALGORITHMS: 'EdDSA' })).rejects.toMatchObject({
+      code: 'ERR_CONFIG_INVALID',
+    });
+  });
+
+  it('refuses an unreadable or non-PEM JWT_PUBLIC_KEY, naming it', async () => {
+    await expect(verifierFor({ JWT_PUBLIC_KEY: '/nonexistent/key.pem' })).rejects.toMatchObject({
+      code: 'ERR_CONFIG_INVALID',
+      message: expect.stringContaining('JWT_PUBLIC_KEY'),
+    });
+    await expect(verifierFor({ JWT_PUBLIC_KEY: writeTempPem('not a key') })).rejects.toMatchObject({
+      code: 'ERR_CONFIG_INVALID',
+      message: expect.stringContaining('JWT_PUBLIC_KEY'),
+    });
+  });
+});
