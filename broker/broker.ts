@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { Aedes, type AedesOptions } from 'aedes';
 import { ensureDevCertificates } from '../certs/dev-certs.ts';
 import { createAdapter, type Adapter } from './adapter.ts';
+import { startCluster } from './cluster/index.ts';
 import { demoPageRoutes } from './demo-page.ts';
 import { assertDevTokensExposureAllowed, devTokenRoutes } from './dev-token-endpoint.ts';
 import { ensureDevSecret } from './dev-credentials.ts';
@@ -20,6 +21,7 @@ import {
 } from './listeners.ts';
 import { createLogger, type Logger } from './logger.ts';
 import type { BrokerOptions } from './options.ts';
+import { trustListOf } from './proxy-protocol.ts';
 import { partitionedMemoryPersistence } from './persistence/partitioned-memory.ts';
 import { createTokenVerifier } from './token/verify.ts';
 
@@ -94,7 +96,9 @@ export async function startBroker(
   await verifier.keys.keySet?.refresh().catch((error: unknown) => {
     logger.warn({ err: error }, 'JWKS not reachable at start; it is fetched again when a token needs it');
   });
-  const pools = new HandlerPools({ logger });
+  // REDIS_URL: scale-out (broker/cluster/); absent: the embedded in-memory default, unchanged.
+  const cluster = options.redisUrl === undefined ? undefined : await startCluster(options, logger);
+  const pools = new HandlerPools({ logger, ...(cluster !== undefined && { coordinator: cluster.pools }) });
   const adapter = createAdapter({ verifier, token: options.token, logger, pools });
   const aedes = await Aedes.createBroker({
     ...AEDES_TUNING,
@@ -102,8 +106,10 @@ export async function startBroker(
     ...(options.nodeId !== undefined && { id: options.nodeId }),
     // Retained messages indexed by partition; scale-out passes its own persistence in deps.aedes.
     persistence: deps.aedes?.persistence ?? partitionedMemoryPersistence(),
+    ...cluster?.aedesOptions,
     ...deps.aedes,
   });
+  cluster?.attach(aedes);
   aedes.on('clientDisconnect', (client) => adapter.forget(client));
   aedes.on('clientError', (client, error) =>
     logger.debug({ clientId: client.id, err: error.message }, 'client error'),
@@ -125,9 +131,10 @@ export async function startBroker(
   const tls = await tlsMaterial(options, logger);
   const { host } = options;
   const listeners: Listener[] = [];
+  const proxy = options.proxyProtocol ? { trusted: trustListOf(options.trustedProxies), logger } : undefined;
   try {
-    listeners.push(await startMqttsListener(aedes, tls, options.mqttsPort, host));
-    listeners.push(await startWssListener(aedes, tls, options.wssPort, host, onRequest));
+    listeners.push(await startMqttsListener(aedes, tls, options.mqttsPort, host, proxy));
+    listeners.push(await startWssListener(aedes, tls, options.wssPort, host, onRequest, proxy));
     if (options.mqttPort !== undefined)
       listeners.push(await startMqttListener(aedes, options.mqttPort, host));
     if (options.wsPort !== undefined)
@@ -135,6 +142,7 @@ export async function startBroker(
   } catch (error) {
     await Promise.all(listeners.map((listener) => listener.close()));
     await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    await cluster?.close();
     throw error;
   }
   const ports: Ports = Object.fromEntries(listeners.map((listener) => [listener.name, listener.port]));
@@ -152,7 +160,9 @@ export async function startBroker(
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       const stopped = Promise.all(listeners.map((listener) => listener.close()));
+      await cluster?.leave();
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
+      await cluster?.close();
       pools.close();
       await stopped;
       logger.info({ node: aedes.id }, 'cashew broker stopped');

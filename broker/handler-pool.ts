@@ -16,8 +16,17 @@ export const DEFAULT_ORPHAN_TTL_MS = 30_000;
 export const DEFAULT_MAX_ORPHANS = 10_000;
 const ORPHAN_RETRY_MS = 200;
 
+/** Cross-node coordination of pools (broker/cluster/pool-coordinator.ts); absent on a single node. */
+export interface PoolCoordinator {
+  /** Whether a member on this node serves the message; false when a member on another node does. */
+  servesHere(name: string, packet: AedesPublishPacket): boolean;
+  /** Called when the number of this node's members of pool `name` changes. */
+  sizeChanged(name: string, size: number): void;
+}
+
 export interface HandlerPoolsOptions {
   readonly logger?: Logger;
+  readonly coordinator?: PoolCoordinator;
   /** How long the in-flight commands of a pool whose last member left wait for a new member. */
   readonly orphanTtlMs?: number;
   /** The most commands held for pools with no member at all; beyond, the oldest are dropped. */
@@ -72,11 +81,13 @@ export class HandlerPools {
   #orphanTimer: NodeJS.Timeout | undefined;
   #redispatchCounter = 0;
   readonly #logger: Logger | undefined;
+  readonly #coordinator: PoolCoordinator | undefined;
   readonly #orphanTtlMs: number;
   readonly #maxOrphans: number;
 
   constructor(options: HandlerPoolsOptions = {}) {
     this.#logger = options.logger;
+    this.#coordinator = options.coordinator;
     this.#orphanTtlMs = options.orphanTtlMs ?? DEFAULT_ORPHAN_TTL_MS;
     this.#maxOrphans = options.maxOrphans ?? DEFAULT_MAX_ORPHANS;
   }
@@ -86,6 +97,7 @@ export class HandlerPools {
     const member: Member = { name, client, inFlight: new Map(), nextMessageId: 1 };
     this.#members.set(client, member);
     this.#pools.set(name, [...(this.#pools.get(name) ?? []), member]);
+    this.#coordinator?.sizeChanged(name, this.size(name));
     // aedes emits `ack` without the packet for clean sessions: the PUBACK's id is read off the parser.
     internals(client)._parser?.on('packet', (packet) => {
       if ((packet.cmd === 'puback' || packet.cmd === 'pubcomp') && packet.messageId !== undefined)
@@ -101,6 +113,7 @@ export class HandlerPools {
     const rest = (this.#pools.get(name) ?? []).filter((other) => other !== member);
     if (rest.length === 0) this.#pools.delete(name);
     else this.#pools.set(name, rest);
+    this.#coordinator?.sizeChanged(name, rest.length);
     const pending = [...member.inFlight.values()];
     member.inFlight.clear();
     if (pending.length === 0) return;
@@ -140,6 +153,7 @@ export class HandlerPools {
       this.#assigned.delete(key);
       return this.#track(member, { packet, filter });
     }
+    if (this.#coordinator?.servesHere(name, packet) === false) return null;
     const roundKey = `${name}|${key}`;
     let round = this.#rounds.get(roundKey);
     if (round === undefined) {

@@ -7,6 +7,7 @@ import { createServer as createTlsServer } from 'node:tls';
 import type { Aedes } from 'aedes';
 import { WebSocketServer, createWebSocketStream } from 'ws';
 import type { Route } from './http.ts';
+import { proxyProtocolFront, type ProxyFrontOptions } from './proxy-protocol.ts';
 
 export const WEBSOCKET_PATH = '/mqtt';
 
@@ -16,6 +17,9 @@ export interface TlsMaterial {
 }
 
 export type ListenerName = 'mqtts' | 'wss' | 'mqtt' | 'ws';
+
+/** PROXY protocol settings for the TLS and WSS listeners (broker/proxy-protocol.ts). */
+export type ProxyOptions = Omit<ProxyFrontOptions, 'listener'>;
 
 export interface Listener {
   readonly name: ListenerName;
@@ -36,13 +40,19 @@ async function listen(server: AnyServer, port: number, host: string): Promise<nu
   return (server.address() as AddressInfo).port;
 }
 
-function closer(server: AnyServer, wss?: WebSocketServer): () => Promise<void> {
+function closer(server: AnyServer, wss?: WebSocketServer, behind?: AnyServer): () => Promise<void> {
   return () =>
     new Promise((resolve) => {
       wss?.close();
       server.close(() => resolve());
       if ('closeAllConnections' in server) server.closeAllConnections();
+      if (behind !== undefined && 'closeAllConnections' in behind) behind.closeAllConnections();
     });
+}
+
+/** The server that listens: `server` itself, or a PROXY protocol front handing sockets to it. */
+function listeningServer(server: TcpServer, listener: ListenerName, proxy?: ProxyOptions): TcpServer {
+  return proxy === undefined ? server : proxyProtocolFront(server, { ...proxy, listener });
 }
 
 function attachWebSocket(aedes: Aedes, server: HttpServer): WebSocketServer {
@@ -60,12 +70,14 @@ export async function startMqttsListener(
   tls: TlsMaterial,
   port: number,
   host: string,
+  proxy?: ProxyOptions,
 ): Promise<Listener> {
   const server = createTlsServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, (socket) =>
     aedes.handle(socket),
   );
   server.on('tlsClientError', () => {}); // a failed handshake concerns that peer only
-  return { name: 'mqtts', port: await listen(server, port, host), close: closer(server) };
+  const front = listeningServer(server, 'mqtts', proxy);
+  return { name: 'mqtts', port: await listen(front, port, host), close: closer(front) };
 }
 
 export async function startWssListener(
@@ -74,13 +86,17 @@ export async function startWssListener(
   port: number,
   host: string,
   onRequest: Route,
+  proxy?: ProxyOptions,
 ): Promise<Listener> {
   const server = createHttpsServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, (req, res) => {
     void onRequest(req, res);
   });
   server.on('tlsClientError', () => {});
   const wss = attachWebSocket(aedes, server);
-  return { name: 'wss', port: await listen(server, port, host), close: closer(server, wss) };
+  if (proxy === undefined)
+    return { name: 'wss', port: await listen(server, port, host), close: closer(server, wss) };
+  const front = listeningServer(server, 'wss', proxy);
+  return { name: 'wss', port: await listen(front, port, host), close: closer(front, wss, server) };
 }
 
 export async function startMqttListener(aedes: Aedes, port: number, host: string): Promise<Listener> {

@@ -1,5 +1,6 @@
 // Broker options: one interface with documented defaults, resolved and validated once at start.
 import { CashewError } from '../protocol/index.ts';
+import { isAddressOrSubnet } from './proxy-protocol.ts';
 import { ALGORITHMS, type Algorithm } from './token/algorithms.ts';
 
 export const MODES = ['dev', 'production'] as const;
@@ -49,8 +50,14 @@ export interface BrokerOptions {
   logLevel: LogLevel;
   /** Redis for scale-out (`REDIS_URL`); in-memory when absent. */
   redisUrl?: string;
-  /** Stable broker node id (`NODE_ID`). */
+  /** Stable broker node id (`NODE_ID`); with Redis, the host name when absent (docs/scaling.md). */
   nodeId?: string;
+  /** Cluster heartbeat, ms (`CLUSTER_HEARTBEAT_MS`, default 1000): wills of a dead node within 7×. */
+  clusterHeartbeatMs: number;
+  /** PROXY protocol v1/v2 on the TLS and WSS listeners (`PROXY_PROTOCOL`, default false). */
+  proxyProtocol: boolean;
+  /** Peers whose PROXY header is believed (`TRUSTED_PROXIES`, addresses and CIDRs; required with it). */
+  trustedProxies: readonly string[];
   /** The dev token endpoint `POST /dev/token` (`DEV_TOKENS`, default on in dev mode; never in production). */
   devTokens?: boolean;
   /** Serve the dev token endpoint on a non-loopback HOST anyway (`DEV_TOKENS_ALLOW_REMOTE`, default false). */
@@ -63,6 +70,9 @@ export const DEFAULT_USER_CLAIM = 'sub';
 export const DEFAULT_CLOCK_TOLERANCE_SEC = 30;
 export const DEFAULT_JWKS_COOLDOWN_MS = 30_000;
 export const DEFAULT_CERTS_DIR = 'certs/dev';
+export const DEFAULT_CLUSTER_HEARTBEAT_MS = 1000;
+/** Node ids become parts of Redis keys and `$SYS/<id>/…` topics: no `/`, `:`, `+`, `#`. */
+const NODE_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** The environment variables read, in the order they are documented in docs/configuration.md. */
 export const SETTINGS = [
@@ -87,6 +97,9 @@ export const SETTINGS = [
   'LOG_LEVEL',
   'REDIS_URL',
   'NODE_ID',
+  'CLUSTER_HEARTBEAT_MS',
+  'PROXY_PROTOCOL',
+  'TRUSTED_PROXIES',
   'DEV_TOKENS',
   'DEV_TOKENS_ALLOW_REMOTE',
 ] as const;
@@ -214,6 +227,21 @@ export function resolveOptions(settings: Settings): BrokerOptions {
   if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl))
     throw invalid('REDIS_URL', redisUrl, 'a redis:// URL');
   const nodeId = nonEmpty(settings, 'NODE_ID');
+  if (nodeId !== undefined && !NODE_ID_PATTERN.test(nodeId))
+    throw invalid('NODE_ID', nodeId, '1-64 letters, digits, _ or -');
+  const heartbeat = nonEmpty(settings, 'CLUSTER_HEARTBEAT_MS');
+  const clusterHeartbeatMs = heartbeat === undefined ? DEFAULT_CLUSTER_HEARTBEAT_MS : Number(heartbeat);
+  if (!Number.isInteger(clusterHeartbeatMs) || clusterHeartbeatMs < 100 || clusterHeartbeatMs > 60_000)
+    throw invalid('CLUSTER_HEARTBEAT_MS', heartbeat ?? '', 'whole milliseconds 100-60000');
+  const proxyProtocol = oneOf(settings, 'PROXY_PROTOCOL', ['true', 'false'], 'false') === 'true';
+  const trustedProxies = (nonEmpty(settings, 'TRUSTED_PROXIES') ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  for (const entry of trustedProxies)
+    if (!isAddressOrSubnet(entry)) throw invalid('TRUSTED_PROXIES', entry, 'IP addresses or CIDRs');
+  if (proxyProtocol && trustedProxies.length === 0)
+    throw invalid('TRUSTED_PROXIES', '', 'the proxies to believe when PROXY_PROTOCOL=true');
   const devTokens = oneOf(settings, 'DEV_TOKENS', BOOLEANS, mode === 'dev' ? 'true' : 'false') === 'true';
   if (devTokens && mode !== 'dev')
     throw invalid('DEV_TOKENS', 'true', 'false in production (the dev token endpoint is dev-only)');
@@ -231,6 +259,9 @@ export function resolveOptions(settings: Settings): BrokerOptions {
     logLevel: oneOf(settings, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     ...(redisUrl !== undefined && { redisUrl }),
     ...(nodeId !== undefined && { nodeId }),
+    clusterHeartbeatMs,
+    proxyProtocol,
+    trustedProxies,
     devTokens,
     devTokensAllowRemote,
   };

@@ -1,0 +1,16 @@
+// aedes-persistence-redis ships no types: the part Cashew uses.
+declare module 'aedes-persistence-redis' {
+  import type { Redis } from 'ioredis';
+
+  export interface RedisPersistenceOptions {
+    /** An existing connection (Cashew passes its own, with its retry policy). */
+    readonly conn?: Redis;
+    /** Queued messages delivered at most on one CONNECT (default 1000). */
+    readonly maxSessionDelivery?: number;
+  }
+
+  /** An aedes persistence: passed as is to aedes' `persistence` option. */
+  export type RedisPersistence = object;
+
+  export default function aedesPersistenceRedis(options?: RedisPersistenceOptions): RedisPersistence;
+}

@@ -1,0 +1,140 @@
+// Scale-out on Redis: with REDIS_URL set, aedes runs on mqemitter-redis (every publish reaches every
+// node) and aedes-persistence-redis (sessions, subscriptions, queued QoS 1/2 messages, retained
+// messages and wills shared by all nodes). What aedes does across nodes by itself, and what is added
+// here, is in docs/scaling.md:
+// - client-id takeover: aedes announces each new client on `$SYS/<brokerId>/new/clients` and the
+//   node holding the same id closes its connection (logged here);
+// - wills of dead nodes: aedes publishes them after 3 missed heartbeats, checked every 4 heartbeats;
+//   after a Redis outage the heartbeats of live nodes are re-armed so their clients' wills are not
+//   published while their heartbeats had no way to arrive;
+// - handler pools: one member in the whole cluster serves each command (pool-coordinator.ts);
+// - token expiry: the timer lives with the connection, on whichever node it is.
+import type { Aedes, AedesOptions, AedesPublishPacket } from 'aedes';
+import aedesPersistenceRedis from 'aedes-persistence-redis';
+import mqemitterRedis from 'mqemitter-redis';
+import type { Logger } from '../logger.ts';
+import type { BrokerOptions } from '../options.ts';
+import { brokerIdOf, clusterNodeId, nodeIdOf } from './node-id.ts';
+import { ClusterPoolCoordinator } from './pool-coordinator.ts';
+import { connectRedis, redactedUrl, redisReady } from './redis-connection.ts';
+
+/** Brokers heard within this long before an outage are taken as alive when Redis is back. */
+const REMEMBER_BROKERS_MS = 10 * 60_000;
+const noop = (): void => {};
+
+export interface Cluster {
+  /** The stable node id (NODE_ID or the host name). */
+  readonly nodeId: string;
+  /** The aedes broker id of this run: `<nodeId>.<suffix>`. */
+  readonly brokerId: string;
+  /** What aedes needs to run on Redis: id, mq, persistence, heartbeatInterval. */
+  readonly aedesOptions: Partial<AedesOptions>;
+  readonly pools: ClusterPoolCoordinator;
+  /** Wires the cluster's logs and recovery to a started aedes. */
+  attach(aedes: Aedes): void;
+  /** Call before aedes.close(): tells the other nodes this one's handler pools are gone. */
+  leave(): Promise<void>;
+  /** Call after aedes.close(): closes the persistence connection. */
+  close(): Promise<void>;
+}
+
+/** The will bound for a heartbeat interval: 3 missed heartbeats, then the next 4-heartbeat check. */
+export function willBoundMs(heartbeatMs: number): number {
+  return 7 * heartbeatMs;
+}
+
+export async function startCluster(options: BrokerOptions, logger: Logger): Promise<Cluster> {
+  const url = options.redisUrl;
+  if (url === undefined) throw new TypeError('startCluster needs options.redisUrl');
+  const nodeId = clusterNodeId(options.nodeId);
+  const brokerId = brokerIdOf(nodeId);
+  const heartbeatMs = options.clusterHeartbeatMs;
+  const log = logger.child({ node: nodeId, brokerId });
+  let aedes: Aedes | undefined;
+  /** When each broker was last heard (our own record: aedes forgets brokers it has not heard for a while). */
+  const heardAt = new Map<string, number>();
+
+  function rearmHeartbeats(): void {
+    if (aedes === undefined) return;
+    const now = Date.now();
+    const brokers = aedes.brokers as Record<string, number>;
+    for (const [id, at] of heardAt) if (now - at < REMEMBER_BROKERS_MS) brokers[id] = now;
+  }
+
+  const persistenceConnection = connectRedis(url, 'persistence', nodeId, log, {
+    onRecovered: rearmHeartbeats,
+  });
+  const publishConnection = connectRedis(url, 'publish', nodeId, log);
+  const subscribeConnection = connectRedis(url, 'subscribe', nodeId, log, { onRecovered: rearmHeartbeats });
+  const connections = [persistenceConnection, publishConnection, subscribeConnection];
+  try {
+    await Promise.all(connections.map((connection) => redisReady(connection, url)));
+  } catch (error) {
+    for (const connection of connections) connection.disconnect();
+    throw error;
+  }
+  const mq = mqemitterRedis({
+    pubConn: publishConnection,
+    subConn: subscribeConnection,
+    // As in AEDES_TUNING: no emitter queue, so a flood cannot overflow the stack.
+    concurrency: 0,
+    matchEmptyLevels: true,
+  });
+  (mq as unknown as { state: NodeJS.EventEmitter }).state.on('error', (error: Error) =>
+    log.debug({ err: error.message }, 'Redis emitter error'),
+  );
+  const persistence = aedesPersistenceRedis({ conn: persistenceConnection });
+  const pools = new ClusterPoolCoordinator(brokerId, heartbeatMs, log);
+  log.info(
+    { redis: redactedUrl(url), heartbeatMs, willBoundMs: willBoundMs(heartbeatMs) },
+    'cluster mode: sessions and messages shared through Redis',
+  );
+
+  function attach(started: Aedes): void {
+    aedes = started;
+    // aedes emits 'error' when a periodic will check fails (Redis away); unhandled, it would kill the process.
+    (started as NodeJS.EventEmitter).on('error', (error: Error) =>
+      log.warn({ err: error.message }, 'cluster maintenance failed; retried'),
+    );
+    started.subscribe(
+      '$SYS/+/heartbeat',
+      (packet: AedesPublishPacket, done: () => void) => {
+        heardAt.set(String(packet.payload), Date.now());
+        done();
+      },
+      noop,
+    );
+    started.subscribe(
+      '$SYS/+/new/clients',
+      (packet: AedesPublishPacket, done: () => void) => {
+        const takenBy = packet.topic.split('/')[1] ?? '';
+        const clientId = String(packet.payload);
+        const local = (started as unknown as { clients: Record<string, unknown> }).clients[clientId];
+        if (takenBy !== brokerId && local !== undefined) {
+          log.info(
+            { audit: true, action: 'takeover', clientId, byNode: nodeIdOf(takenBy), byBroker: takenBy },
+            'client id connected on another node; closing it here',
+          );
+        }
+        done();
+      },
+      noop,
+    );
+    pools.attach(started);
+  }
+
+  async function close(): Promise<void> {
+    // aedes.close() quits the emitter's two connections but leaves the persistence one open.
+    await persistenceConnection.quit().catch(() => persistenceConnection.disconnect());
+  }
+
+  return {
+    nodeId,
+    brokerId,
+    aedesOptions: { id: brokerId, mq, persistence, heartbeatInterval: heartbeatMs },
+    pools,
+    attach,
+    leave: () => pools.close(),
+    close,
+  };
+}

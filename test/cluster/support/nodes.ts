@@ -1,0 +1,195 @@
+// Broker PROCESSES for the cluster tests: `node bin/cashew.js broker` on ephemeral loopback ports,
+// sharing one Redis, with their JSON log lines parsed and awaitable.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { Settings } from '../../../broker/index.ts';
+import { ensureDevCertificates } from '../../../certs/dev-certs.ts';
+import { TEST_CERTS_DIR, TEST_SECRET } from '../../support/broker.ts';
+
+const CASHEW = new URL('../../../bin/cashew.js', import.meta.url).pathname;
+const START_TIMEOUT_MS = 20_000;
+const STOP_TIMEOUT_MS = 10_000;
+
+export type LogLine = Record<string, unknown>;
+
+export interface BrokerProcess {
+  readonly nodeId: string;
+  readonly pid: number;
+  readonly ports: { mqtts: number; wss: number };
+  readonly mqttsUrl: string;
+  readonly wssUrl: string;
+  readonly ca: Buffer;
+  readonly logLines: LogLine[];
+  waitForLog(match: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
+  /** SIGTERM (graceful) or SIGKILL; resolves when the process has exited. */
+  stop(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
+}
+
+export async function startBrokerProcess(
+  nodeId: string,
+  redisUrl: string,
+  settings: Settings = {},
+): Promise<BrokerProcess> {
+  const { paths } = await ensureDevCertificates(TEST_CERTS_DIR);
+  const ca = await readFile(paths.ca);
+  const certsDir = mkdtempSync(join(tmpdir(), 'cashew-node-'));
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? tmpdir(),
+    HOST: '127.0.0.1',
+    MQTTS_PORT: '0',
+    WSS_PORT: '0',
+    JWT_SECRET: TEST_SECRET,
+    TLS_CERT: paths.cert,
+    TLS_KEY: paths.key,
+    CERTS_DIR: certsDir,
+    LOG_LEVEL: 'info',
+    REDIS_URL: redisUrl,
+    NODE_ID: nodeId,
+    ...(settings as Record<string, string>),
+  };
+  const child: ChildProcess = spawn(process.execPath, [CASHEW, 'broker'], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logLines: LogLine[] = [];
+  const waiters = new Set<(line: LogLine) => void>();
+  let stderr = '';
+  let pending = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    pending += chunk.toString('utf8');
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    for (const text of lines) {
+      if (text.trim() === '') continue;
+      let line: LogLine;
+      try {
+        line = JSON.parse(text) as LogLine;
+      } catch {
+        continue;
+      }
+      logLines.push(line);
+      for (const waiter of waiters) waiter(line);
+    }
+  });
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+
+  function waitForLog(match: (line: LogLine) => boolean, timeoutMs = 10_000): Promise<LogLine> {
+    const seen = logLines.find(match);
+    if (seen !== undefined) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        waiters.delete(waiter);
+        reject(new Error(`${nodeId}: no matching log line within ${timeoutMs} ms; stderr: ${stderr}`));
+      }, timeoutMs);
+      const waiter = (line: LogLine): void => {
+        if (!match(line)) return;
+        clearTimeout(timer);
+        waiters.delete(waiter);
+        resolve(line);
+      };
+      waiters.add(waiter);
+    });
+  }
+
+  async function stop(signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+      await exited;
+      clearTimeout(timer);
+    }
+    rmSync(certsDir, { recursive: true, force: true });
+  }
+
+  let listening: LogLine;
+  try {
+    listening = await Promise.race([
+      waitForLog((line) => line.msg === 'cashew broker listening', START_TIMEOUT_MS),
+      exited.then(() => Promise.reject(new Error(`${nodeId} exited at start: ${stderr}`))),
+    ]);
+  } catch (error) {
+    await stop('SIGKILL');
+    throw error;
+  }
+  const ports = listening.ports as { mqtts: number; wss: number };
+  return {
+    nodeId,
+    pid: child.pid ?? -1,
+    ports,
+    mqttsUrl: `mqtts://localhost:${ports.mqtts}`,
+    wssUrl: `wss://localhost:${ports.wss}/mqtt`,
+    ca,
+    logLines,
+    waitForLog,
+    stop,
+  };
+}
+
+/** A real mqtt.js client (MQTT 3.1.1 over TLS, or WSS) connected to one node. */
+export function connectTo(
+  node: BrokerProcess,
+  clientId: string,
+  token: string,
+  options: IClientOptions & { transport?: 'mqtts' | 'wss' } = {},
+): MqttClient {
+  const { transport = 'mqtts', ...rest } = options;
+  return mqtt.connect(transport === 'mqtts' ? node.mqttsUrl : node.wssUrl, {
+    clientId,
+    username: 'JWT',
+    password: token,
+    ca: node.ca,
+    protocolVersion: 4,
+    reconnectPeriod: 0,
+    connectTimeout: 5000,
+    ...rest,
+  });
+}
+
+/** Messages a client receives, awaitable by count. */
+export function collect(client: MqttClient): {
+  readonly messages: Array<{ topic: string; payload: string }>;
+  waitFor(count: number, timeoutMs?: number): Promise<Array<{ topic: string; payload: string }>>;
+} {
+  const messages: Array<{ topic: string; payload: string }> = [];
+  const waiters = new Set<() => void>();
+  client.on('message', (topic, payload) => {
+    messages.push({ topic, payload: payload.toString('utf8') });
+    for (const waiter of waiters) waiter();
+  });
+  return {
+    messages,
+    waitFor(count, timeoutMs = 10_000) {
+      if (messages.length >= count) return Promise.resolve(messages);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`received ${messages.length} of ${count} messages`));
+        }, timeoutMs);
+        const check = (): void => {
+          if (messages.length < count) return;
+          clearTimeout(timer);
+          waiters.delete(check);
+          resolve(messages);
+        };
+        waiters.add(check);
+      });
+    },
+  };
+}
+
+/** Resolves when the client has been closed by the broker (or errors), within a timeout. */
+export function closedByBroker(client: MqttClient, timeoutMs = 10_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the broker did not close the connection')), timeoutMs);
+    client.once('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
