@@ -18,9 +18,12 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.js': 'text/javascript; charset=utf-8',
 };
 
-/** Scripts, styles and sockets from this origin only (`'self'` covers `wss:` to the same host). */
+/**
+ * Scripts, styles and sockets from this origin only (`'self'` covers `wss:` to the same host); mqtt.js
+ * runs its keepalive timers in a `blob:` worker so that a background tab does not miss its pings.
+ */
 const CONTENT_SECURITY_POLICY =
-  "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+  "default-src 'none'; script-src 'self'; worker-src blob:; style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>Cashew demo</title>
 <p>The demo app is not built. Run <code>npm run build:web</code> and reload.</p>`;
@@ -58,6 +61,13 @@ export function demoPageRoutes(dir: string = DEFAULT_DEMO_DIR): Map<string, Rout
   const routes = new Map<string, Route>([
     ['/', redirectTo(DEMO_PATH)],
     ['/demo', redirectTo(DEMO_PATH)],
+    [
+      '/favicon.ico',
+      (_request, response) => {
+        response.writeHead(204);
+        response.end();
+      },
+    ],
     [DEMO_PATH, serveFile(join(dir, 'index.html'))],
   ]);
   for (const file of DEMO_FILES) routes.set(DEMO_PATH + file, serveFile(join(dir, file)));
