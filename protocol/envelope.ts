@@ -1,6 +1,6 @@
 // The wire format of commands, replies and errors, shared by the handler runtime and the client SDK.
 // docs/protocol.md describes it. Browser-safe: no Node built-ins; payloads are bytes or strings.
-import { ERROR_CODES, type ErrorCode } from './errors.ts';
+import { CashewError, ERROR_CODES, type ErrorCode } from './errors.ts';
 
 /** The level appended to a command topic for its replies: `<userId>/<command>/reply`. */
 export const REPLY_SUFFIX = 'reply';
@@ -100,4 +100,19 @@ export function decodeEvent(payload: Payload): { data: unknown; json: boolean } 
 /** Whether a code belongs to the Cashew catalogue (handlers may use their own codes too). */
 export function isCatalogueCode(code: string): code is ErrorCode {
   return Object.hasOwn(ERROR_CODES, code);
+}
+
+/**
+ * A command failed with a handler's own code. Thrown in a handler (`new HandlerError('NO_APPLES',
+ * 'the basket is empty')`), carried as `{ code, message }`, rebuilt by the SDK: `code` is always
+ * ERR_HANDLER, `handlerCode` is the handler's.
+ */
+export class HandlerError extends CashewError {
+  readonly handlerCode: string;
+
+  constructor(handlerCode: string, message: string, options?: { cause?: unknown }) {
+    super('ERR_HANDLER', message, options);
+    this.handlerCode = handlerCode;
+    this.name = 'HandlerError';
+  }
 }

@@ -19,5 +19,6 @@ export {
   decodeReply,
   decodeEvent,
   isCatalogueCode,
+  HandlerError,
 } from './envelope.ts';
 export type { CommandEnvelope, ReplyEnvelope, WireError, Payload } from './envelope.ts';

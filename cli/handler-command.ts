@@ -1,0 +1,91 @@
+// `cashew handler <module>`: runs one handler module as its own process. Token from CASHEW_TOKEN, or
+// in dev mode one signed with JWT_SECRET or the dev secret; CA from CASHEW_CA or <CERTS_DIR>/ca.crt.
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import {
+  createLogger,
+  ensureDevSecret,
+  resolveOptions,
+  signDevToken,
+  DEFAULT_MQTTS_PORT,
+  type BrokerOptions,
+} from '../broker/index.ts';
+import { isHandler, runHandler, type Handler } from '../handlers/index.ts';
+import { CashewError } from '../protocol/index.ts';
+import { SETTING_FLAGS, settingsFrom } from './settings.ts';
+
+const USAGE = `usage: cashew handler <module> [--url mqtts://localhost:8883]
+  env: CASHEW_URL, CASHEW_TOKEN (required in production), CASHEW_CA (PEM file), LOG_LEVEL`;
+
+async function loadHandler(path: string): Promise<Handler> {
+  const module = (await import(pathToFileURL(resolve(path)).href)) as {
+    default?: unknown;
+    handler?: unknown;
+  };
+  const handler = module.default ?? module.handler;
+  if (!isHandler(handler))
+    throw new CashewError(
+      'ERR_CONFIG_INVALID',
+      `${path} exports no handler (export default defineHandler(…))`,
+    );
+  return handler;
+}
+
+async function tokenSource(handler: Handler, options: BrokerOptions): Promise<() => string> {
+  const fixed = process.env.CASHEW_TOKEN;
+  if (fixed !== undefined && fixed !== '') return () => fixed;
+  if (
+    options.mode !== 'dev' ||
+    options.token.publicKeyPath !== undefined ||
+    options.token.jwksUrl !== undefined
+  )
+    throw new CashewError('ERR_CONFIG_INVALID', 'CASHEW_TOKEN: a handler token from your identity provider');
+  const secret = options.token.secret ?? (await ensureDevSecret(options.certsDir));
+  const subject = {
+    handler: { name: handler.name, commands: Object.keys(handler.commands), events: handler.events },
+  };
+  // A fresh dev token on every (re)connect.
+  return () =>
+    signDevToken(subject, {
+      secret,
+      ...(options.token.issuer !== undefined && { issuer: options.token.issuer }),
+      ...(options.token.audience !== undefined && { audience: options.token.audience }),
+    });
+}
+
+export async function handlerCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { ...SETTING_FLAGS, url: { type: 'string' } },
+    allowPositionals: true,
+    strict: true,
+  });
+  const [modulePath] = positionals;
+  if (modulePath === undefined) {
+    process.stderr.write(`${USAGE}\n`);
+    return 2;
+  }
+  const options = resolveOptions(settingsFrom(process.env, values));
+  const handler = await loadHandler(modulePath);
+  const logger = createLogger(options.logLevel).child({ handler: handler.name });
+  const url = values.url ?? process.env.CASHEW_URL ?? `mqtts://localhost:${DEFAULT_MQTTS_PORT}`;
+  const caPath = process.env.CASHEW_CA ?? join(options.certsDir, 'ca.crt');
+  const ca = existsSync(caPath) ? await readFile(caPath) : undefined;
+  const running = await runHandler(handler, {
+    url,
+    getToken: await tokenSource(handler, options),
+    logger,
+    mqtt: ca === undefined ? {} : { ca },
+  });
+  const signal = await new Promise<NodeJS.Signals>((resolveSignal) => {
+    process.once('SIGINT', () => resolveSignal('SIGINT'));
+    process.once('SIGTERM', () => resolveSignal('SIGTERM'));
+  });
+  logger.info({ signal, inFlight: running.inFlight }, 'draining');
+  const { drained } = await running.stop();
+  logger.info({ drained }, 'handler stopped');
+  return drained ? 0 : 1;
+}

@@ -1,0 +1,236 @@
+// The app-side client: observe events, publish commands, request/response over one connection.
+import type { IPublishPacket, MqttClient } from 'mqtt';
+import {
+  CashewError,
+  decodeEvent,
+  decodeReply,
+  encodeCommand,
+  isValidName,
+  isValidUserId,
+  replyFilter,
+  REPLY_SUFFIX,
+} from '../protocol/index.ts';
+import { Connection, type ConnectionState } from './connection.ts';
+import { EventDedupe } from './event-dedupe.ts';
+import { userIdOf } from './jwt-claims.ts';
+import { parseOptions, type ConnectOptions, type ResolvedOptions } from './options.ts';
+import { PendingRequests } from './pending-requests.ts';
+
+export interface EventMeta {
+  readonly topic: string;
+  /** The payload bytes, untouched (a Buffer in Node and in mqtt.js' browser build). */
+  readonly payload: Uint8Array;
+}
+
+export type EventListener<T> = (data: T, meta: EventMeta) => void;
+
+export interface ObserveOptions {
+  /** Hand over the payload bytes instead of parsed JSON (binary events). */
+  readonly raw?: boolean;
+}
+
+export interface SendOptions {
+  /** While offline: true (default) queues and sends on reconnect; false rejects with ERR_OFFLINE. */
+  readonly queue?: boolean;
+}
+
+export interface RequestOptions extends SendOptions {
+  /** Rejects with ERR_TIMEOUT when no reply came in this many ms (offline time included). */
+  readonly timeout?: number;
+}
+
+type Observer = { readonly fn: EventListener<unknown>; readonly raw: boolean };
+
+function assertName(name: string, what: string): void {
+  if (!isValidName(name))
+    throw new CashewError('ERR_BAD_PAYLOAD', `invalid ${what} name ${JSON.stringify(name)}`);
+}
+
+/** Commands are JSON envelopes; a Uint8Array is sent as it is (fire-and-forget only). */
+function commandPayload(data: unknown, id?: string): string | Uint8Array {
+  if (data instanceof Uint8Array) return data;
+  return encodeCommand(id === undefined ? { data } : { id, data });
+}
+
+export class CashewClient {
+  readonly userId: string;
+  readonly clientId: string;
+  readonly #options: ResolvedOptions;
+  readonly #connection: Connection;
+  readonly #pending = new PendingRequests();
+  readonly #dedupe = new EventDedupe();
+  readonly #observers = new Map<string, Set<Observer>>();
+  /** Events that arrived with nobody observing them yet (a persistent session replays at connect). */
+  readonly #buffered = new Map<string, { data: Buffer; topic: string }[]>();
+  #bufferedCount = 0;
+
+  constructor(options: ResolvedOptions, userId: string) {
+    this.#options = options;
+    this.userId = userId;
+    this.clientId = `${userId}/${options.clientIdSuffix}`;
+    this.#connection = new Connection({
+      url: options.url,
+      getToken: options.getToken,
+      clientIdFor: () => this.clientId,
+      clean: options.clean,
+      connectTimeoutMs: options.connectTimeoutMs,
+      backoff: options.backoff,
+      mqtt: options.mqtt,
+      ...(options.logger !== undefined && { logger: options.logger }),
+    });
+  }
+
+  /** @internal Opens the connection and subscribes to the replies; `connect()` calls it. */
+  async start(): Promise<void> {
+    const client = await this.#connection.open();
+    client.on('message', (topic, payload, packet) => this.#onMessage(topic, payload, packet));
+    await this.#subscribe(client, replyFilter(this.userId));
+  }
+
+  get state(): ConnectionState {
+    return this.#connection.state;
+  }
+
+  get connected(): boolean {
+    return this.#connection.state === 'online';
+  }
+
+  /** Calls `listener` on every state change ('online', 'offline', 'connecting', 'closed'). */
+  onState(listener: (state: ConnectionState, error?: CashewError) => void): () => void {
+    return this.#connection.onState(listener);
+  }
+
+  #onMessage(topic: string, payload: Buffer, packet: IPublishPacket): void {
+    const [, name, third] = topic.split('/');
+    if (name === undefined) return;
+    if (third === REPLY_SUFFIX) {
+      const reply = decodeReply(payload);
+      if (reply === undefined || !this.#pending.settle(reply))
+        this.#options.logger?.debug({ topic }, 'reply with no waiting request ignored');
+      return;
+    }
+    if (third !== undefined || !this.#dedupe.accept(packet.messageId, packet.dup)) return;
+    const observers = this.#observers.get(name);
+    if (observers === undefined || observers.size === 0) {
+      if (this.#bufferedCount >= this.#options.maxBufferedEvents) return;
+      this.#bufferedCount += 1;
+      const list = this.#buffered.get(name) ?? [];
+      list.push({ data: payload, topic });
+      this.#buffered.set(name, list);
+      return;
+    }
+    for (const observer of observers) this.#notify(observer, topic, payload);
+  }
+
+  #notify(observer: Observer, topic: string, payload: Buffer): void {
+    const data = observer.raw ? payload : decodeEvent(payload).data;
+    try {
+      observer.fn(data, { topic, payload });
+    } catch (error) {
+      this.#options.logger?.error({ topic, err: String(error) }, 'an event listener threw');
+    }
+  }
+
+  #subscribe(client: MqttClient, filter: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      // One filter per SUBSCRIBE: mqtt.js fails a whole packet on one 0x80.
+      client.subscribe(filter, { qos: 1 }, (error, granted) => {
+        const refused = granted?.some((grant) => grant.qos === 128) ?? false;
+        if (error === null && !refused) return resolve();
+        reject(new CashewError('ERR_NOT_AUTHORIZED', `subscription to ${filter} refused`, { cause: error }));
+      });
+    });
+  }
+
+  /**
+   * Calls `fn` for every `<userId>/<event>` message, with parsed JSON (or the bytes with `raw`).
+   * Resolves once the broker granted the subscription; the returned function stops observing.
+   */
+  async observe<T = unknown>(
+    event: string,
+    fn: EventListener<T>,
+    options: ObserveOptions = {},
+  ): Promise<() => Promise<void>> {
+    assertName(event, 'event');
+    const observer: Observer = { fn: fn as EventListener<unknown>, raw: options.raw ?? false };
+    let observers = this.#observers.get(event);
+    if (observers === undefined) {
+      observers = new Set();
+      this.#observers.set(event, observers);
+      await this.#subscribe(this.#connection.client, `${this.userId}/${event}`);
+    }
+    observers.add(observer);
+    const buffered = this.#buffered.get(event) ?? [];
+    this.#buffered.delete(event);
+    this.#bufferedCount -= buffered.length;
+    for (const item of buffered) this.#notify(observer, item.topic, item.data);
+    return async () => {
+      observers.delete(observer);
+      if (observers.size > 0 || this.#observers.get(event) !== observers) return;
+      this.#observers.delete(event);
+      await this.#connection.client.unsubscribeAsync(`${this.userId}/${event}`).catch(() => undefined);
+    };
+  }
+
+  #send(command: string, payload: string | Uint8Array, options: SendOptions): Promise<void> {
+    assertName(command, 'command');
+    if (this.#connection.state === 'closed') return Promise.reject(new CashewError('ERR_CLOSED'));
+    if (!this.connected && options.queue === false)
+      return Promise.reject(new CashewError('ERR_OFFLINE', `offline: ${command} not sent`));
+    const online = this.connected;
+    return new Promise((resolve, reject) => {
+      this.#connection.client.publish(`${this.userId}/${command}`, payload as string, { qos: 1 }, (error) => {
+        if (online && error !== undefined && error !== null)
+          reject(new CashewError('ERR_OFFLINE', error.message, { cause: error }));
+        else if (online) resolve();
+      });
+      if (!online) resolve(); // queued by mqtt.js, sent (QoS 1) after the reconnect
+    });
+  }
+
+  /** Publishes a command on `<userId>/<command>` with no reply expected (fire-and-forget). */
+  async publish(command: string, data?: unknown, options: SendOptions = {}): Promise<void> {
+    await this.#send(command, commandPayload(data), options);
+  }
+
+  /** Sends a command with a correlation id and resolves with the handler's reply. */
+  async request<T = unknown>(command: string, data?: unknown, options: RequestOptions = {}): Promise<T> {
+    if (data instanceof Uint8Array)
+      throw new CashewError('ERR_BAD_PAYLOAD', 'request data is JSON; send bytes with publish()');
+    const id = this.#pending.nextId();
+    const reply = this.#pending.wait(id, command, options.timeout ?? this.#options.requestTimeoutMs);
+    this.#send(command, commandPayload(data, id), options).catch((error: unknown) =>
+      this.#pending.fail(id, error instanceof CashewError ? error : new CashewError('ERR_OFFLINE')),
+    );
+    return (await reply) as T;
+  }
+
+  /** Drops the connection but keeps the client (and the broker session): `reconnect()` resumes. */
+  async disconnect(): Promise<void> {
+    await this.#connection.suspend();
+  }
+
+  reconnect(): void {
+    this.#connection.resume();
+  }
+
+  /** Closes for good; waiting requests reject with ERR_CLOSED. */
+  async close(): Promise<void> {
+    this.#pending.failAll(new CashewError('ERR_CLOSED'));
+    await this.#connection.close();
+  }
+}
+
+/** Connects with a token (or `getToken`); resolves once online and subscribed to the replies. */
+export async function connect(options: ConnectOptions): Promise<CashewClient> {
+  const resolved = parseOptions(options);
+  const userId = userIdOf(await resolved.getToken(), resolved.userIdClaim);
+  if (!isValidUserId(userId))
+    throw new CashewError(
+      'ERR_BAD_PAYLOAD',
+      `the token's user id ${JSON.stringify(userId)} cannot be a topic level`,
+    );
+  const client = new CashewClient(resolved, userId);
+  await client.start();
+  return client;
+}

@@ -1,0 +1,48 @@
+// Acknowledge a QoS 1 command only once it is processed, without holding up the other messages.
+//
+// mqtt.js 5 sends the PUBACK when `handleMessage`'s callback is called, and reads no further packet
+// until then, which would process commands one at a time and could deadlock on our own PUBACKs. So
+// the callback is called at once with an error, which mqtt.js (5.16, `handlers/publish.js`) takes as
+// "send no PUBACK" and then moves on; the PUBACK is sent here when the command is done. This relies on
+// two mqtt.js internals (that error path and `_sendPacket`), pinned by test/integration/pool.test.ts.
+import type { IPublishPacket, MqttClient } from 'mqtt';
+
+interface PacketSender {
+  _sendPacket(packet: { cmd: 'puback'; messageId: number }, callback: (error?: Error) => void): void;
+}
+
+/** The error handed to mqtt.js to skip its own PUBACK; never surfaces anywhere. */
+const ACK_DEFERRED = new Error('PUBACK deferred until the command is processed');
+
+export type MessageProcessor = (packet: IPublishPacket) => Promise<void>;
+
+/**
+ * Installs `process` as the client's message handler. QoS 0 messages are processed and forgotten;
+ * QoS 1 ones are acknowledged after `process` settles, on the connection they came on (after a
+ * reconnect, the broker has re-dispatched them already: no stale PUBACK is sent).
+ */
+export function processWithDeferredAck(
+  client: MqttClient,
+  process: MessageProcessor,
+  /** Called once a message is processed and its PUBACK (if any) handed to the socket. */
+  settled: () => void = () => undefined,
+): void {
+  let connection = 0;
+  client.on('connect', () => {
+    connection += 1;
+  });
+  client.handleMessage = (packet, callback) => {
+    const receivedOn = connection;
+    const { messageId } = packet;
+    const deferred = packet.qos === 1 && messageId !== undefined;
+    void process(packet)
+      .catch(() => undefined)
+      .then(() => {
+        if (deferred && receivedOn === connection && client.connected)
+          (client as unknown as PacketSender)._sendPacket({ cmd: 'puback', messageId }, () => undefined);
+        settled();
+      });
+    if (deferred) callback(ACK_DEFERRED);
+    else callback();
+  };
+}

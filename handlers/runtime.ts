@@ -1,0 +1,199 @@
+// runHandler: connects one handler process to the broker, serves its commands, drains on stop.
+import type { IClientOptions, IPublishPacket, MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+import { Connection, type BackoffOptions, type TokenSource } from '../client-sdk/index.ts';
+import {
+  CashewError,
+  commandFilter,
+  decodeCommand,
+  encodeReply,
+  HandlerError,
+  parseUserTopic,
+  replyTopic,
+  type ReplyEnvelope,
+} from '../protocol/index.ts';
+import type { CommandContext, Handler } from './define.ts';
+import { processWithDeferredAck } from './deferred-ack.ts';
+
+export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
+export const DEFAULT_PUBLISH_TIMEOUT_MS = 10_000;
+const HANDLER_CLIENT_ID_PREFIX = '$handler/';
+
+export interface RunOptions {
+  readonly url: string;
+  readonly getToken: TokenSource;
+  readonly logger: Logger;
+  /** mqtt.js options, e.g. `{ ca }`. */
+  readonly mqtt?: IClientOptions;
+  /** The client id is `$handler/<name>/<suffix>`; random per process by default. */
+  readonly clientIdSuffix?: string;
+  readonly connectTimeoutMs?: number;
+  readonly backoff?: BackoffOptions;
+  /** How long `stop()` waits for in-flight commands. */
+  readonly drainTimeoutMs?: number;
+  /** How long a reply or an event may wait for the broker's PUBACK. */
+  readonly publishTimeoutMs?: number;
+}
+
+export interface RunningHandler {
+  readonly clientId: string;
+  /** Commands being processed now. */
+  readonly inFlight: number;
+  /** Unsubscribes (no new commands come), waits for in-flight ones, disconnects. */
+  stop(): Promise<{ drained: boolean }>;
+}
+
+function publishWithin(
+  client: MqttClient,
+  topic: string,
+  payload: string | Uint8Array,
+  timeoutMs: number,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new CashewError('ERR_TIMEOUT', `no PUBACK for ${topic} within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    client.publish(topic, payload as string, { qos: 1 }, (error) => {
+      clearTimeout(timer);
+      if (error === undefined || error === null) resolve();
+      else reject(new CashewError('ERR_OFFLINE', error.message, { cause: error }));
+    });
+  });
+}
+
+function encodeData(data: unknown): string | Uint8Array {
+  return data instanceof Uint8Array ? data : (JSON.stringify(data) ?? '');
+}
+
+function errorReply(id: string, error: unknown): ReplyEnvelope {
+  if (error instanceof HandlerError)
+    return { id, ok: false, error: { code: error.handlerCode, message: error.message } };
+  if (error instanceof CashewError)
+    return { id, ok: false, error: { code: error.code, message: error.message } };
+  return { id, ok: false, error: { code: 'ERR_HANDLER', message: 'the handler failed the command' } };
+}
+
+export async function runHandler(handler: Handler, options: RunOptions): Promise<RunningHandler> {
+  const { logger } = options;
+  const suffix = options.clientIdSuffix ?? Math.random().toString(36).slice(2, 10);
+  const clientId = `${HANDLER_CLIENT_ID_PREFIX}${handler.name}/${suffix}`;
+  const publishTimeoutMs = options.publishTimeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS;
+  const events = new Set(handler.events);
+  const connection = new Connection({
+    url: options.url,
+    getToken: options.getToken,
+    clientIdFor: () => clientId,
+    clean: true,
+    connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+    ...(options.backoff !== undefined && { backoff: options.backoff }),
+    mqtt: { resubscribe: true, ...options.mqtt },
+    logger,
+  });
+  connection.onState((state, error) =>
+    logger.info({ handler: handler.name, state, ...(error && { code: error.code }) }, `handler ${state}`),
+  );
+  const client = await connection.open();
+  let inFlight = 0;
+  let idle: (() => void) | undefined;
+
+  async function serve(packet: IPublishPacket): Promise<void> {
+    const topic = parseUserTopic(packet.topic);
+    const command = topic?.name;
+    const serveCommand = command === undefined ? undefined : handler.commands[command];
+    if (topic === undefined || serveCommand === undefined) {
+      logger.warn({ topic: packet.topic }, 'message on a topic this handler does not serve');
+      return;
+    }
+    const payload = packet.payload as Buffer;
+    const { envelope } = decodeCommand(payload);
+    const context: CommandContext = {
+      userId: topic.userId,
+      command: topic.name,
+      data: envelope.data,
+      payload,
+      requestId: envelope.id,
+      emit: async (userId, event, data) => {
+        if (!events.has(event) && !events.has('*'))
+          throw new CashewError(
+            'ERR_PUBLISH_NOT_AUTHORIZED',
+            `event ${event} is not declared by ${handler.name}`,
+          );
+        await publishWithin(client, `${userId}/${event}`, encodeData(data), publishTimeoutMs);
+      },
+    };
+    const started = Date.now();
+    let reply: ReplyEnvelope | undefined;
+    try {
+      const data: unknown = await serveCommand(context);
+      if (envelope.id !== undefined) reply = { id: envelope.id, ok: true, data };
+    } catch (error) {
+      logger.warn(
+        {
+          command: topic.name,
+          userId: topic.userId,
+          err: error instanceof Error ? error.message : String(error),
+        },
+        'command failed',
+      );
+      if (envelope.id !== undefined) reply = errorReply(envelope.id, error);
+    }
+    if (reply !== undefined)
+      await publishWithin(client, replyTopic(topic.userId, topic.name), encodeReply(reply), publishTimeoutMs);
+    logger.debug({ command: topic.name, userId: topic.userId, ms: Date.now() - started }, 'command served');
+  }
+
+  processWithDeferredAck(
+    client,
+    async (packet) => {
+      inFlight += 1;
+      await serve(packet).catch((error: unknown) =>
+        logger.error({ topic: packet.topic, err: String(error) }, 'reply not delivered'),
+      );
+    },
+    () => {
+      inFlight -= 1;
+      if (inFlight === 0) idle?.();
+    },
+  );
+
+  for (const command of Object.keys(handler.commands)) {
+    const granted = await client.subscribeAsync(commandFilter(command), { qos: 1 });
+    if (granted.some((grant) => grant.qos === 128))
+      throw new CashewError('ERR_NOT_AUTHORIZED', `the broker refused ${commandFilter(command)}`);
+  }
+  logger.info(
+    { handler: handler.name, clientId, commands: Object.keys(handler.commands), events: handler.events },
+    'handler ready',
+  );
+
+  async function stop(): Promise<{ drained: boolean }> {
+    const timeoutMs = options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
+    if (client.connected) {
+      await Promise.race([
+        client.unsubscribeAsync(Object.keys(handler.commands).map(commandFilter)),
+        new Promise((resolve) => setTimeout(resolve, timeoutMs).unref()),
+      ]).catch(() => undefined);
+    }
+    const drained =
+      inFlight === 0 ||
+      (await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), timeoutMs);
+        idle = () => {
+          clearTimeout(timer);
+          resolve(true);
+        };
+      }));
+    logger.info({ handler: handler.name, drained, inFlight }, 'handler stopping');
+    await connection.close();
+    return { drained };
+  }
+
+  return {
+    clientId,
+    get inFlight() {
+      return inFlight;
+    },
+    stop,
+  };
+}
