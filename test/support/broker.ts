@@ -85,3 +85,11 @@ export async function startTestBroker(settings: Settings = {}): Promise<TestBrok
     waitForLog,
   };
 }
+
+/** Matches the audit line of one refusal by client id (and action, when given). */
+export function auditOf(clientId: string, action?: string): (line: Record<string, unknown>) => boolean {
+  return (line) =>
+    line.audit === 'refused' &&
+    line.clientId === clientId &&
+    (action === undefined || line.action === action);
+}

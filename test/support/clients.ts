@@ -57,3 +57,69 @@ export function subscribeRaw(client: MqttClient, filters: string[], qos: 0 | 1 |
     });
   });
 }
+
+/** The CONNACK return code of a refused CONNECT (rejects if the client connects or nothing happens). */
+export function refusalCode(client: MqttClient, timeoutMs = 5000): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no CONNACK refusal')), timeoutMs);
+    client.once('connect', () => {
+      clearTimeout(timer);
+      reject(new Error('connected, but a refusal was expected'));
+    });
+    client.once('error', (error) => {
+      clearTimeout(timer);
+      const code = (error as { code?: unknown }).code;
+      if (typeof code === 'number') resolve(code);
+      else reject(error);
+    });
+  });
+}
+
+/** Resolves when the client sees its connection close. */
+export function closed(client: MqttClient, timeoutMs = 5000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('connection did not close')), timeoutMs);
+    client.once('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+export interface Received {
+  readonly topic: string;
+  readonly payload: string;
+  readonly retain: boolean;
+}
+
+/** Records every message a client receives, and awaits one that matches (a barrier for "nothing else came"). */
+export function recordMessages(client: MqttClient): {
+  readonly messages: Received[];
+  waitFor(topic: string, timeoutMs?: number): Promise<Received>;
+} {
+  const messages: Received[] = [];
+  const waiters = new Set<(message: Received) => void>();
+  client.on('message', (topic, payload, packet) => {
+    const message = { topic, payload: payload.toString('utf8'), retain: packet.retain };
+    messages.push(message);
+    for (const waiter of waiters) waiter(message);
+  });
+  function waitFor(topic: string, timeoutMs = 5000): Promise<Received> {
+    const seen = messages.find((message) => message.topic === topic);
+    if (seen !== undefined) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        waiters.delete(waiter);
+        reject(new Error(`no message on ${topic}`));
+      }, timeoutMs);
+      const waiter = (message: Received): void => {
+        if (message.topic !== topic) return;
+        clearTimeout(timer);
+        waiters.delete(waiter);
+        resolve(message);
+      };
+      waiters.add(waiter);
+    });
+  }
+  return { messages, waitFor };
+}
