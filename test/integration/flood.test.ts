@@ -1,0 +1,172 @@
+// A sustained QoS0 and QoS1 flood from several publishers to a wildcard subscriber of the same
+// partition, over TLS, against the broker as its own process: it must neither crash nor wedge.
+// With aedes' default emitter concurrency this killed the process (see AEDES_TUNING in broker/broker.ts).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { connect as connectTls, type TLSSocket } from 'node:tls';
+import mqtt, { type MqttClient } from 'mqtt';
+import packet from 'mqtt-packet';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureDevCertificates } from '../../certs/dev-certs.ts';
+import { TEST_CERTS_DIR, TEST_SECRET } from '../support/broker.ts';
+import { userToken } from '../support/tokens.ts';
+
+const PUBLISHERS = 4;
+const FLOOD_MS = 4_000;
+const BATCH = 50;
+
+let broker: ChildProcess;
+let port: number;
+let ca: Buffer;
+let exited: Promise<number | null>;
+
+beforeAll(async () => {
+  const { paths } = await ensureDevCertificates(TEST_CERTS_DIR);
+  ca = await readFile(paths.ca);
+  broker = spawn(process.execPath, ['bin/cashew.js', 'broker', '--mqtts-port', '0', '--wss-port', '0'], {
+    env: {
+      ...process.env,
+      JWT_SECRET: TEST_SECRET,
+      TLS_CERT: paths.cert,
+      TLS_KEY: paths.key,
+      CERTS_DIR: mkdtempSync(join(tmpdir(), 'cashew-flood-')),
+      LOG_LEVEL: 'info',
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  exited = new Promise((resolve) => broker.once('exit', (code) => resolve(code)));
+  const lines = createInterface({ input: broker.stdout! });
+  const ports = await new Promise<{ mqtts: number; wss: number }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('broker did not start')), 15_000);
+    lines.on('line', (line) => {
+      const entry = JSON.parse(line) as { msg?: string; ports?: { mqtts: number; wss: number } };
+      if (entry.msg === 'cashew broker listening' && entry.ports) {
+        clearTimeout(timer);
+        resolve(entry.ports);
+      }
+    });
+  });
+  port = ports.mqtts;
+});
+
+afterAll(async () => {
+  broker.kill('SIGTERM');
+  await exited;
+});
+
+function client(clientId: string): Promise<MqttClient> {
+  const connection = mqtt.connect(`mqtts://localhost:${port}`, {
+    clientId,
+    username: 'JWT',
+    password: userToken('68946'),
+    ca,
+    reconnectPeriod: 0,
+    connectTimeout: 10_000,
+  });
+  return new Promise((resolve, reject) => {
+    connection.once('connect', () => resolve(connection));
+    connection.once('error', reject);
+  });
+}
+
+/** Publishes in batches until the deadline; waits for each batch's acks (QoS1) or for the socket to drain (QoS0). */
+async function flood(publisher: MqttClient, qos: 0 | 1, until: number): Promise<number> {
+  const payload = Buffer.alloc(64, 'x');
+  let sent = 0;
+  while (Date.now() < until && publisher.connected) {
+    const batch = Array.from({ length: BATCH }, () =>
+      publisher.publishAsync('68946/flood', payload, { qos }),
+    );
+    sent += BATCH;
+    if (qos === 1) await Promise.all(batch);
+    else if (publisher.stream.writableNeedDrain)
+      await once(publisher.stream, 'drain', { signal: AbortSignal.timeout(FLOOD_MS) });
+    else await new Promise((resolve) => setImmediate(resolve));
+  }
+  return sent;
+}
+
+/** A subscriber that sends CONNECT and SUBSCRIBE over TLS and then never reads: its socket fills up. */
+async function stalledSubscriber(qos: 0 | 1): Promise<TLSSocket> {
+  const socket = connectTls({ host: 'localhost', port, ca });
+  await once(socket, 'secureConnect');
+  socket.write(
+    packet.generate({
+      cmd: 'connect',
+      protocolId: 'MQTT',
+      protocolVersion: 4,
+      clean: true,
+      clientId: '68946/stalled',
+      keepalive: 0,
+      username: 'JWT',
+      password: Buffer.from(userToken('68946')),
+    }),
+  );
+  socket.write(
+    packet.generate({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: '68946/#', qos }] }),
+  );
+  await once(socket, 'data'); // CONNACK (and perhaps SUBACK); from here on nothing is read
+  socket.pause();
+  return socket;
+}
+
+async function brokerIsServing(): Promise<void> {
+  const probe = await client('68946/probe');
+  await probe.subscribeAsync('68946/probe', { qos: 1 });
+  const echoed = new Promise<string>((resolve) =>
+    probe.once('message', (_topic, payload) => resolve(payload.toString())),
+  );
+  await probe.publishAsync('68946/probe', 'still here', { qos: 1 });
+  expect(await echoed).toBe('still here');
+  await probe.endAsync();
+}
+
+async function floodFromPublishers(qos: 0 | 1): Promise<number> {
+  const publishers = await Promise.all(Array.from({ length: PUBLISHERS }, (_, i) => client(`68946/pub${i}`)));
+  const until = Date.now() + FLOOD_MS;
+  const sent = (await Promise.all(publishers.map((publisher) => flood(publisher, qos, until)))).reduce(
+    (a, b) => a + b,
+  );
+  await Promise.all(publishers.map((publisher) => publisher.endAsync()));
+  return sent;
+}
+
+describe.each([0, 1] as const)('a QoS%i flood from several publishers to one wildcard subscriber', (qos) => {
+  it('is delivered while the subscriber keeps up, and the broker keeps serving', async () => {
+    const subscriber = await client('68946/sub');
+    await subscriber.subscribeAsync('68946/#', { qos });
+    let received = 0;
+    subscriber.on('message', () => received++);
+    const sent = await floodFromPublishers(qos);
+    if (qos === 1) {
+      // QoS1: every acknowledged publish reaches the subscriber, none lost.
+      const deadline = Date.now() + 15_000;
+      while (received < sent && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(received).toBe(sent);
+    }
+    process.stdout.write(`flood qos${qos}: sent ${sent}, received by the subscriber ${received}\n`);
+    expect(received).toBeGreaterThan(0);
+    expect(subscriber.connected).toBe(true);
+    await subscriber.endAsync();
+    await brokerIsServing();
+    expect(broker.exitCode).toBeNull();
+  });
+
+  it('survives the subscriber stalling (socket not read) and then vanishing mid-flood', async () => {
+    // Stalled deliveries fill the emitter; when the only subscriber then vanishes, every message still
+    // waiting matches nobody. With aedes' default emitter queue that unwound recursively into a RangeError.
+    const subscriber = await stalledSubscriber(qos);
+    const vanish = setTimeout(() => subscriber.destroy(), FLOOD_MS / 2);
+    const sent = await floodFromPublishers(qos);
+    clearTimeout(vanish);
+    process.stdout.write(`flood qos${qos} with a stalled subscriber: sent ${sent}\n`);
+    await brokerIsServing();
+    expect(broker.exitCode).toBeNull();
+  });
+});
