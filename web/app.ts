@@ -5,7 +5,14 @@ import { byId, clear, describe, listItem, showProblem, showStatus } from './dom.
 import { explainConnectError, expiredMessage, fetchDevToken, isExpired } from './session.ts';
 
 /** The events this page observes, each shown in the event log as it arrives. */
-const EVENTS = ['got_apples', 'contact_requested', 'contact_approved', 'contact_list', 'pong'] as const;
+const EVENTS = [
+  'got_apples',
+  'got_more_apples',
+  'contact_requested',
+  'contact_approved',
+  'contact_list',
+  'pong',
+] as const;
 const REQUEST_TIMEOUT_MS = 5000;
 
 let client: CashewClient | undefined;
@@ -59,14 +66,28 @@ function onState(state: ConnectionState, error?: { code: string }): void {
   showStatus(state, texts[state]);
 }
 
-function renderApples(data: unknown, source: string): void {
+/** Apples come as `{ source, apples: [{ colour, variety }] }` (a reply or a `got_more_apples` event). */
+function renderApples(data: unknown): void {
+  const { source, apples } = (typeof data === 'object' && data !== null ? data : {}) as {
+    source?: unknown;
+    apples?: unknown;
+  };
   const list = byId('apples');
-  const apples = Array.isArray(data)
-    ? data
-    : typeof data === 'object' && data !== null && Array.isArray((data as { apples?: unknown }).apples)
-      ? (data as { apples: unknown[] }).apples
-      : [data];
-  for (const apple of apples) list.append(listItem(`${describe(apple)} (${source})`, 'apple'));
+  for (const apple of Array.isArray(apples) ? apples : [data]) {
+    const { colour, variety } = (typeof apple === 'object' && apple !== null ? apple : {}) as {
+      colour?: unknown;
+      variety?: unknown;
+    };
+    const text = typeof variety === 'string' ? `${variety} (${String(colour)})` : describe(apple);
+    const item = listItem(`${text} from ${typeof source === 'string' ? source : 'a handler'}`, 'apple');
+    list.append(item);
+  }
+}
+
+function renderApproval(data: unknown): void {
+  const by = typeof data === 'object' && data !== null ? (data as { by?: unknown }).by : undefined;
+  if (typeof by === 'string')
+    byId('contact-approvals').append(listItem(`${by} accepted your request`, 'contact-approved'));
 }
 
 function renderContactRequest(data: unknown): void {
@@ -81,7 +102,7 @@ function renderContactRequest(data: unknown): void {
   accept.addEventListener('click', () => {
     accept.disabled = true;
     void run(async (active) => {
-      await active.request('accept_contact', { from }, { timeout: REQUEST_TIMEOUT_MS });
+      await active.request('accept_contact', { contact: from }, { timeout: REQUEST_TIMEOUT_MS });
       item.textContent = `${from} is now your contact`;
       item.dataset.accepted = 'true';
     });
@@ -144,7 +165,8 @@ async function signIn(obtainToken: () => Promise<string>): Promise<void> {
   for (const event of EVENTS) {
     await client.observe(event, (data) => {
       logEvent(event, data);
-      if (event === 'got_apples') renderApples(data, 'event');
+      if (event === 'got_more_apples') renderApples(data);
+      if (event === 'contact_approved') renderApproval(data);
       if (event === 'contact_requested') renderContactRequest(data);
       if (event === 'contact_list') renderContactList(data);
     });
@@ -175,12 +197,15 @@ onSubmit('request-contact', () =>
 );
 byId('get-apples').addEventListener('click', () => {
   void run(async (active) =>
-    renderApples(await active.request('get_apples', {}, { timeout: REQUEST_TIMEOUT_MS }), 'reply'),
+    renderApples(await active.request('get_apples', {}, { timeout: REQUEST_TIMEOUT_MS })),
   );
 });
+byId('more-apples').addEventListener('click', () => {
+  void run((active) => active.publish('more_apples', {}));
+});
 byId('get-contact-list').addEventListener('click', () => {
-  void run(async (active) => {
-    await active.publish('get_contact_list', {});
-  });
+  void run(async (active) =>
+    renderContactList(await active.request('get_contact_list', {}, { timeout: REQUEST_TIMEOUT_MS })),
+  );
 });
 byId('sign-out').addEventListener('click', () => void signOut());
