@@ -37,9 +37,9 @@ async function roundTrip(publisher: MqttClient, received: ReturnType<typeof coll
 beforeAll(async () => {
   redis = await startTestRedis();
   const settings = { JWT_CLOCK_TOLERANCE: '0', CLUSTER_HEARTBEAT_MS: '500' };
-  [a, b, c] = await Promise.all(
+  [a, b, c] = (await Promise.all(
     ['node-a', 'node-b', 'node-c'].map((id) => startBrokerProcess(id, redis.url, settings)),
-  );
+  )) as [BrokerProcess, BrokerProcess, BrokerProcess];
 });
 
 afterEach(async () => {

@@ -18,9 +18,9 @@ const open: MqttClient[] = [];
 beforeAll(async () => {
   redis = await startTestRedis();
   const settings = { CLUSTER_HEARTBEAT_MS: '500' };
-  [a, b, c] = await Promise.all(
+  [a, b, c] = (await Promise.all(
     ['pool-a', 'pool-b', 'pool-c'].map((id) => startBrokerProcess(id, redis.url, settings)),
-  );
+  )) as [BrokerProcess, BrokerProcess, BrokerProcess];
 });
 
 afterAll(async () => {
