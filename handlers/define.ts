@@ -1,5 +1,6 @@
 // defineHandler: a handler's name, the commands it serves (one async function each) and the events
 // it may emit. A returned value is the reply; a thrown HandlerError is a coded error reply.
+import type { Logger } from 'pino';
 import { CashewError, isValidName } from '../protocol/index.ts';
 
 export interface CommandContext<T = unknown> {
@@ -13,6 +14,8 @@ export interface CommandContext<T = unknown> {
   /** The correlation id; undefined for fire-and-forget commands (then a return value goes nowhere). */
   readonly requestId: string | undefined;
   /** Publishes `<userId>/<event>` (QoS 1) and resolves once the broker has it. Bytes go as they are. */
+  /** The process logger, bound to this command and sender. */
+  readonly log: Logger;
   readonly emit: (userId: string, event: string, data?: unknown) => Promise<void>;
 }
 

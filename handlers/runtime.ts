@@ -113,6 +113,7 @@ export async function runHandler(handler: Handler, options: RunOptions): Promise
       data: envelope.data,
       payload,
       requestId: envelope.id,
+      log: logger.child({ command: topic.name, userId: topic.userId }),
       emit: async (userId, event, data) => {
         if (!events.has(event) && !events.has('*'))
           throw new CashewError(

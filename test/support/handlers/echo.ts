@@ -21,7 +21,8 @@ export default defineHandler({
       throw new Error('internal detail that must not leak');
     },
     /** Answers after `data.ms` milliseconds (the pool test's in-flight window). */
-    slow: async ({ userId, data }) => {
+    slow: async ({ userId, data, log }) => {
+      log.info({ data }, 'slow started');
       await sleep(numberIn(data, 'ms'));
       return { userId, data, pid: process.pid };
     },
