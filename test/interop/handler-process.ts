@@ -38,6 +38,7 @@ export async function startHandlerProcess(
 
 /** Stops handler processes (SIGTERM, they drain) and waits for them to exit. */
 export async function stopProcesses(...processes: (RunningTool | undefined)[]): Promise<void> {
-  for (const running of processes) running?.stop();
-  await Promise.all(processes.map((running) => running?.finished));
+  const started = processes.filter((running) => running !== undefined);
+  for (const running of started) running.stop();
+  await Promise.all(started.map((running) => running.finished));
 }
