@@ -122,10 +122,9 @@ describe('request/response through a handler process', () => {
   it('passes binary payloads through untouched', async () => {
     const dave = await device('dave');
     const bytes = Uint8Array.from([0, 255, 1, 254, 0x7b, 0x22]);
-    const received = new Promise<Uint8Array>((resolve) => {
-      void dave.observe<Uint8Array>('echoed', (data) => resolve(data), { raw: true });
-    });
-    await new Promise((resolve) => setImmediate(resolve));
+    let resolveBytes: (data: Uint8Array) => void = () => undefined;
+    const received = new Promise<Uint8Array>((resolve) => (resolveBytes = resolve));
+    await dave.observe<Uint8Array>('echoed', (data) => resolveBytes(data), { raw: true });
     await dave.publish('bytes', bytes);
     expect(Buffer.from(await received).equals(Buffer.from(bytes))).toBe(true);
   });
