@@ -179,7 +179,10 @@ export function proxyProtocolFront(target: Server, options: ProxyFrontOptions): 
     const fromProxy = isTrusted(trusted, peer);
     let received = Buffer.alloc(0);
     const refuse = (reason: string): void => {
-      logger.warn({ audit: true, action: 'proxy', listener, peer, reason }, 'PROXY header refused');
+      logger.warn(
+        { audit: 'refused', action: 'proxy', listener, address: peer, reason },
+        'refused proxy connection',
+      );
       socket.destroy();
     };
     const timer = setTimeout(

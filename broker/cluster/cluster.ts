@@ -112,7 +112,7 @@ export async function startCluster(options: BrokerOptions, logger: Logger): Prom
         const local = (started as unknown as { clients: Record<string, unknown> }).clients[clientId];
         if (takenBy !== brokerId && local !== undefined) {
           log.info(
-            { audit: true, action: 'takeover', clientId, byNode: nodeIdOf(takenBy), byBroker: takenBy },
+            { action: 'takeover', clientId, byNode: nodeIdOf(takenBy), byBroker: takenBy },
             'client id connected on another node; closing it here',
           );
         }
