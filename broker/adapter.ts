@@ -153,13 +153,21 @@ export function createAdapter(context: AdapterContext): Adapter {
       identity === undefined
         ? { allowed: false as const, reason: 'not authenticated' }
         : authorizeSubscription(identity, subscription.topic);
-    if (decision.allowed) return done(null, subscription);
-    refuse('subscribe', client, identity, 'ERR_SUBSCRIBE_NOT_AUTHORIZED', decision.reason, {
-      topic: subscription.topic,
-      returnCode: SUBACK_FAILURE,
-    });
+    if (!decision.allowed) {
+      refuse('subscribe', client, identity, 'ERR_SUBSCRIBE_NOT_AUTHORIZED', decision.reason, {
+        topic: subscription.topic,
+        returnCode: SUBACK_FAILURE,
+      });
+      // aedes stores the whole SUBSCRIBE of a persistent session, denied filters included, and would
+      // queue every QoS>0 message they match while the client is offline. Stored as QoS 0, a denied
+      // filter stays out of the offline queue (authorizeForward still re-checks every delivery).
+      subscription.qos = 0;
+    }
+    // Answered on the next tick, so every filter of the packet is judged (and marked) before aedes
+    // stores the packet, which it does as soon as the first filter is granted.
     // An error here would disconnect the client; a null subscription is a SUBACK 0x80.
-    done(null, null);
+    const granted = decision.allowed ? subscription : null;
+    process.nextTick(() => done(null, granted));
   };
 
   /** Wills of clients that died on another node arrive with `client = null`: judged by their client id. */
