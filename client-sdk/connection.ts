@@ -141,12 +141,25 @@ export class Connection {
     client.reconnect({ incomingStore: client.incomingStore, outgoingStore: client.outgoingStore });
   }
 
-  /** Drops the connection and reconnects later (`resume()`): the session stays on the broker. */
+  /**
+   * Drops the connection as a network loss would, and does not reconnect until `resume()`. The broker
+   * keeps the session; mqtt.js keeps its stores, so commands published meanwhile are queued.
+   */
   async suspend(): Promise<void> {
     this.#suspended = true;
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    await this.#client?.endAsync(true);
+    const client = this.#client;
+    if (client !== undefined && !client.stream.destroyed) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.#options.connectTimeoutMs);
+        client.once('close', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        client.stream.destroy();
+      });
+    }
     if (this.#state !== 'closed') this.#set('offline');
   }
 
