@@ -12,6 +12,11 @@ import {
 } from '../support/clients.ts';
 import { userToken } from '../support/tokens.ts';
 
+/** The part of aedes' persistence that decides which offline sessions a message is queued for. */
+interface OfflineIndex {
+  subscriptionsByTopic(topic: string): Promise<{ clientId: string }[]>;
+}
+
 let broker: TestBroker;
 beforeAll(async () => {
   broker = await startTestBroker();
@@ -35,9 +40,8 @@ describe.each(TRANSPORTS)('over %s', (transport) => {
       connectClient(broker, transport, `68946/web-${transport}`, userToken('68946')),
     );
     // the refused filter is not in the offline queue's index: nothing of 4711's is stored for this session
-    const stored = (await broker.aedes.persistence.subscriptionsByTopic('4711/secret')) as {
-      clientId: string;
-    }[];
+    const persistence = broker.aedes.persistence as unknown as OfflineIndex;
+    const stored = await persistence.subscriptionsByTopic('4711/secret');
     expect(stored.filter((sub) => sub.clientId === sessionId)).toEqual([]);
     await foreignOwner.publishAsync('4711/secret', 'theirs-queued', { qos: 1 });
     await otherDevice.publishAsync('68946/inbox', 'mine-queued', { qos: 1 });
