@@ -192,7 +192,7 @@ onSubmit('request-contact', () =>
   run(async (active) => {
     const contact = byId<HTMLInputElement>('contact-id').value.trim();
     await active.request('request_contact', { contact }, { timeout: REQUEST_TIMEOUT_MS });
-    logEvent('request_contact sent', { contact });
+    byId('contact-sent').append(listItem(`You asked ${contact}`, 'contact-sent'));
   }),
 );
 byId('get-apples').addEventListener('click', () => {
