@@ -1,5 +1,5 @@
 // The authorization policy: pure functions over an identity and a topic, no sockets, no aedes.
-import { isValidUserId } from '../protocol/index.ts';
+import { isValidName, isValidUserId } from '../protocol/index.ts';
 import { ALL, type Grant, type HandlerIdentity, type Identity } from './identity.ts';
 
 export type Decision = { readonly allowed: true } | { readonly allowed: false; readonly reason: string };
@@ -35,6 +35,7 @@ export function authorizeSubscription(identity: Identity, filter: string): Decis
 function authorizeHandlerPublication(identity: HandlerIdentity, topic: string): Decision {
   const levels = levelsOf(topic);
   if (!isValidUserId(levels[0])) return refuse('the first level must be a user id');
+  if (!isValidName(levels[1])) return refuse('the second level must be an event or command name');
   if (levels.length === 2) {
     const event = levels[1] ?? '';
     return granted(identity.events, event) ? ALLOWED : refuse(`event ${event} is not granted`);

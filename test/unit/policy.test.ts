@@ -112,6 +112,9 @@ describe('handler publications', () => {
   it('an explicit "*" grants every event and reply, omission grants none', () => {
     expect(authorizePublication(allHandler, '68946/whatever').allowed).toBe(true);
     expect(authorizePublication(allHandler, '68946/whatever/reply').allowed).toBe(true);
+    expect(authorizePublication(allHandler, '68946/').allowed).toBe(false);
+    expect(authorizePublication(allHandler, '68946//reply').allowed).toBe(false);
+    expect(authorizePublication(allHandler, '68946/a b').allowed).toBe(false);
     expect(authorizePublication(nothingHandler, '68946/got_apples').allowed).toBe(false);
     expect(authorizePublication(nothingHandler, '68946/get_apples/reply').allowed).toBe(false);
   });
