@@ -6,9 +6,10 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBroker, TEST_CERTS_DIR, type TestBroker } from '../support/broker.ts';
-import { CHROMIUM, toolsAvailable, type RunningTool } from '../support/system-tools.ts';
+import type { ChildHandle } from '../support/processes.ts';
+import { startHandlerWithToken } from '../interop/handler-process.ts';
+import { CHROMIUM, toolsAvailable } from '../support/system-tools.ts';
 import { handlerToken, userToken } from '../support/tokens.ts';
-import { startHandlerProcess, stopProcesses } from '../interop/handler-process.ts';
 import { buildDemoApp } from '../../web/build.ts';
 import { launchChromium } from './chromium.ts';
 
@@ -20,7 +21,7 @@ const available = toolsAvailable(CHROMIUM);
 describe.skipIf(!available)('the demo web app in Chromium', () => {
   let broker: TestBroker;
   let browser: Browser | undefined;
-  const handlers: RunningTool[] = [];
+  const handlers: ChildHandle[] = [];
   const contexts: BrowserContext[] = [];
   const pageErrors: string[] = [];
 
@@ -30,22 +31,22 @@ describe.skipIf(!available)('the demo web app in Chromium', () => {
     // Clock tolerance 0: a token is refused (and its connection closed) exactly at `exp`.
     broker = await startTestBroker({ JWT_CLOCK_TOLERANCE: '0' });
     const started = await Promise.allSettled([
-      startHandlerProcess(
+      startHandlerWithToken(
         broker,
         'handlers/examples/apples.ts',
         handlerToken('apples', ['get_apples'], ['got_apples']),
       ),
-      startHandlerProcess(
+      startHandlerWithToken(
         broker,
         'handlers/examples/more-apples.ts',
         handlerToken('more-apples', ['more_apples'], ['got_more_apples']),
       ),
-      startHandlerProcess(
+      startHandlerWithToken(
         broker,
         'handlers/examples/more-apples-store.ts',
         handlerToken('more-apples-store', ['more_apples', 'add_apple'], ['got_more_apples']),
       ),
-      startHandlerProcess(
+      startHandlerWithToken(
         broker,
         'handlers/examples/contacts.ts',
         handlerToken(
@@ -64,7 +65,7 @@ describe.skipIf(!available)('the demo web app in Chromium', () => {
   afterAll(async () => {
     for (const context of contexts) await context.close().catch(() => undefined);
     await browser?.close();
-    await stopProcesses(...handlers);
+    await Promise.all(handlers.map((handler) => handler.stop()));
     await broker?.close();
   }, 60_000);
 

@@ -1,44 +1,15 @@
-// A Cashew handler as its own process (`cashew handler <module>`), connected to a test broker the way
-// an operator runs one: token in CASHEW_TOKEN, broker in CASHEW_URL, CA in CASHEW_CA.
-import { fileURLToPath } from 'node:url';
-import type { TestBroker } from '../support/broker.ts';
-import { TEST_CERTS_DIR } from '../support/broker.ts';
-import { startTool, type RunningTool } from '../support/system-tools.ts';
+// A Cashew handler as its own process, started the way an operator runs one: its least-privilege
+// token in CASHEW_TOKEN, the broker in CASHEW_URL, the CA in CASHEW_CA (test/support/processes.ts).
+import { TEST_CERTS_DIR, type TestBroker } from '../support/broker.ts';
+import { startHandlerProcess, type ChildHandle } from '../support/processes.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
-/** Starts `cashew handler <module>` and resolves once it logged "handler ready" (subscribed). */
-export async function startHandlerProcess(
+export function startHandlerWithToken(
   broker: TestBroker,
   module: string,
   token: string,
-  timeoutMs = 20_000,
-): Promise<RunningTool> {
-  const handler = startTool(process.execPath, ['bin/cashew.js', 'handler', module], {
-    cwd: ROOT,
-    // Killed at the latest after a few minutes; tests stop it in afterAll.
-    timeoutMs: 300_000,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '',
-      CASHEW_URL: broker.mqttsUrl,
-      CASHEW_TOKEN: token,
-      CASHEW_CA: `${TEST_CERTS_DIR}/ca.crt`,
-      LOG_LEVEL: 'info',
-    },
+): Promise<ChildHandle> {
+  return startHandlerProcess(module, {
+    url: broker.mqttsUrl,
+    env: { CASHEW_TOKEN: token, CASHEW_CA: `${TEST_CERTS_DIR}/ca.crt` },
   });
-  try {
-    await handler.waitForOutput('"msg":"handler ready"', timeoutMs);
-  } catch (error) {
-    handler.stop();
-    throw error;
-  }
-  return handler;
-}
-
-/** Stops handler processes (SIGTERM, they drain) and waits for them to exit. */
-export async function stopProcesses(...processes: (RunningTool | undefined)[]): Promise<void> {
-  const started = processes.filter((running) => running !== undefined);
-  for (const running of started) running.stop();
-  await Promise.all(started.map((running) => running.finished));
 }

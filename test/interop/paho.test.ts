@@ -7,15 +7,16 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBroker, TEST_CERTS_DIR, type TestBroker } from '../support/broker.ts';
 import { docExample } from '../support/doc-examples.ts';
-import { DEBIAN_PYTHON, runTool, toolsAvailable, type RunningTool } from '../support/system-tools.ts';
+import type { ChildHandle } from '../support/processes.ts';
+import { startHandlerWithToken } from './handler-process.ts';
+import { DEBIAN_PYTHON, runTool, toolsAvailable } from '../support/system-tools.ts';
 import { handlerToken, userToken } from '../support/tokens.ts';
-import { startHandlerProcess, stopProcesses } from './handler-process.ts';
 
 const available = toolsAvailable(DEBIAN_PYTHON);
 
 describe.skipIf(!available)('a Python paho-mqtt device', () => {
   let broker: TestBroker;
-  let ping: RunningTool | undefined;
+  let ping: ChildHandle | undefined;
   let dir: string;
   let device: string;
 
@@ -24,14 +25,14 @@ describe.skipIf(!available)('a Python paho-mqtt device', () => {
     dir = mkdtempSync(join(tmpdir(), 'cashew-paho-'));
     device = join(dir, 'device.py');
     writeFileSync(device, docExample('connecting.md', 'python'));
-    ping = await startHandlerProcess(
+    ping = await startHandlerWithToken(
       broker,
       'handlers/examples/ping.ts',
       handlerToken('ping', ['ping'], ['pong']),
     );
   }, 60_000);
   afterAll(async () => {
-    await stopProcesses(ping);
+    await ping?.stop();
     await broker?.close();
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   });
