@@ -1,6 +1,7 @@
 // The `cashew` command: one subcommand per file, errors printed as one clear line.
 import { isCashewError } from '../protocol/index.ts';
 import { brokerCommand } from './broker-command.ts';
+import { demoCommand } from './demo-command.ts';
 import { clusterCommand } from './cluster-command.ts';
 import { handlerCommand } from './handler-command.ts';
 import { loadDotEnv } from './settings.ts';
@@ -13,12 +14,14 @@ export const COMMANDS = new Map<string, Command>([
   ['token', tokenCommand],
   ['handler', handlerCommand],
   ['cluster', clusterCommand],
+  ['demo', demoCommand],
 ]);
 
 const USAGE = `usage: cashew <command> [flags]
   broker    start the broker (MQTT over TLS :8883, MQTT over WSS :8884/mqtt)
   token     sign a dev token for a user or a handler
   handler   run one handler module as its own process (cashew handler handlers/examples/ping.ts)
+  demo      run the broker, the example handlers and a simulated device, print the flow, stop
   cluster   N local brokers on one Redis, for trying scale-out (--nodes 3; docs/scaling.md)
 Settings come from the environment, a .env file, or flags (--mqtts-port 0). See docs/configuration.md.`;
 

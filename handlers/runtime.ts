@@ -91,7 +91,7 @@ export async function runHandler(handler: Handler, options: RunOptions): Promise
     logger,
   });
   connection.onState((state, error) =>
-    logger.info({ handler: handler.name, state, ...(error && { code: error.code }) }, `handler ${state}`),
+    logger.info({ state, ...(error && { code: error.code }) }, `handler ${state}`),
   );
   const client = await connection.open();
   let inFlight = 0;
@@ -163,10 +163,7 @@ export async function runHandler(handler: Handler, options: RunOptions): Promise
     if (granted.some((grant) => grant.qos === 128))
       throw new CashewError('ERR_NOT_AUTHORIZED', `the broker refused ${commandFilter(command)}`);
   }
-  logger.info(
-    { handler: handler.name, clientId, commands: Object.keys(handler.commands), events: handler.events },
-    'handler ready',
-  );
+  logger.info({ clientId, commands: Object.keys(handler.commands), events: handler.events }, 'handler ready');
 
   async function stop(): Promise<{ drained: boolean }> {
     const timeoutMs = options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
@@ -185,7 +182,7 @@ export async function runHandler(handler: Handler, options: RunOptions): Promise
           resolve(true);
         };
       }));
-    logger.info({ handler: handler.name, drained, inFlight }, 'handler stopping');
+    logger.info({ drained, inFlight }, 'handler stopping');
     await connection.close();
     return { drained };
   }
