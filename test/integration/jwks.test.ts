@@ -105,6 +105,25 @@ describe('a broker with JWKS_URL (refetch allowed at once: JWKS_COOLDOWN_MS=0)',
   });
 });
 
+describe('a broker whose JWKS endpoint goes away', () => {
+  it('answers CONNACK 3 (server unavailable) for a kid it must fetch, and keeps serving cached kids', async () => {
+    const jwks = await startJwksServer([publicJwk(oldKey, 'k1')]);
+    const broker = await startTestBroker({ JWT_SECRET: '', JWKS_URL: jwks.url, JWKS_COOLDOWN_MS: '0' });
+    try {
+      await jwks.close();
+      expect(await refusalCode(connectClient(broker, 'mqtts', '68946/down', token('k9')))).toBe(3);
+      expect(await broker.waitForLog(auditOf('68946/down'))).toMatchObject({
+        code: 'ERR_JWKS_UNAVAILABLE',
+        returnCode: 3,
+      });
+      const cached = await connected(connectClient(broker, 'wss', '68946/cached', token('k1')));
+      await closeAll(cached);
+    } finally {
+      await broker.close();
+    }
+  });
+});
+
 describe('a broker with the default-style cooldown (JWKS_COOLDOWN_MS=60000)', () => {
   let jwks: JwksServer;
   let broker: TestBroker;

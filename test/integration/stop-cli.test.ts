@@ -53,6 +53,21 @@ describe('cashew broker in dev mode, stopped with SIGTERM', () => {
     await overTls.publishAsync('68946/hello', 'from the CLI token', { qos: 1 });
     expect((await inbox.waitFor('68946/hello')).payload).toBe('from the CLI token');
 
+    const handlerResult = await runCli(
+      ['token', '--handler', 'apples', '--commands', 'get_apples', '--events', 'got_apples'],
+      env,
+    );
+    expect(handlerResult.code).toBe(0);
+    const handler = await connected(
+      mqtt.connect(`mqtts://localhost:${ports.mqtts}`, {
+        ...options,
+        password: handlerResult.stdout.trim(),
+        clientId: '$handler/apples',
+      }),
+    );
+    expect(await subscribeRaw(handler, ['+/get_apples', '+/get_pears'])).toEqual([1, 128]);
+    handler.end(true);
+
     const tlsClosed = closed(overTls, 15_000);
     const wssClosed = closed(overWss, 15_000);
     broker.child.kill('SIGTERM');
@@ -61,6 +76,24 @@ describe('cashew broker in dev mode, stopped with SIGTERM', () => {
     expect(broker.logLines.some((line) => line.msg === 'cashew broker stopped')).toBe(true);
     overTls.end(true);
     overWss.end(true);
+  });
+});
+
+describe('cashew broker stopped with SIGINT (Ctrl-C)', () => {
+  it('exits 0', async () => {
+    const certsDir = mkdtempSync(join(tmpdir(), 'cashew-cli-certs-'));
+    const broker = spawnCli(
+      ['broker', '--mqtts-port', '0', '--wss-port', '0'],
+      cleanEnv({ CERTS_DIR: certsDir, JWT_SECRET: 'a-secret-for-the-sigint-test-0123456789' }),
+    );
+    try {
+      await broker.waitForLog((line) => line.msg === 'cashew broker listening');
+      expect(broker.logLines.some((line) => typeof line.howToGetAToken === 'string')).toBe(false);
+      broker.child.kill('SIGINT');
+      expect(await broker.exited).toBe(0);
+    } finally {
+      broker.kill();
+    }
   });
 });
 
