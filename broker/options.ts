@@ -220,6 +220,9 @@ export function resolveOptions(settings: Settings): BrokerOptions {
     if (tlsCert === undefined) {
       throw new CashewError('ERR_CONFIG_INVALID', 'CASHEW_MODE=production needs TLS_CERT and TLS_KEY');
     }
+    // keys fetched over plain HTTP could be swapped by anyone on the path: every token forgeable
+    if (token.jwksUrl?.startsWith('http://'))
+      throw invalid('JWKS_URL', token.jwksUrl, 'an https:// URL in production');
   }
   const mqttPort = port(settings, 'MQTT_PORT');
   const wsPort = port(settings, 'WS_PORT');

@@ -87,6 +87,10 @@ describe('resolveOptions', () => {
     [{ REDIS_URL: 'http://localhost:6379' }, 'REDIS_URL'],
     [{ CASHEW_MODE: 'production', TLS_CERT: '/c', TLS_KEY: '/k' }, 'JWT_SECRET'],
     [{ CASHEW_MODE: 'production', JWT_SECRET: SECRET }, 'TLS_CERT'],
+    [
+      { CASHEW_MODE: 'production', TLS_CERT: '/c', TLS_KEY: '/k', JWKS_URL: 'http://idp.example/jwks' },
+      'JWKS_URL',
+    ],
   ])('refuses %j, naming %s', (settings, name) => {
     expect(() => resolveOptions(settings)).toThrow(
       expect.objectContaining({ code: 'ERR_CONFIG_INVALID', message: expect.stringContaining(name) }),
