@@ -61,6 +61,7 @@ function start(
         resolve(child);
       }
     });
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
     child.once('exit', () => reject(new Error(`${command} exited: ${output}`)));
   });
 }
