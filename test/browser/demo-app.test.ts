@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBroker, TEST_CERTS_DIR, type TestBroker } from '../support/broker.ts';
 import type { ChildHandle } from '../support/processes.ts';
 import { startHandlerWithToken } from '../interop/handler-process.ts';
+import { docExample } from '../support/doc-examples.ts';
 import { CHROMIUM, toolsAvailable } from '../support/system-tools.ts';
 import { handlerToken, userToken } from '../support/tokens.ts';
 import { buildDemoApp } from '../../web/build.ts';
@@ -69,8 +70,8 @@ describe.skipIf(!available)('the demo web app in Chromium', () => {
     await broker?.close();
   }, 60_000);
 
-  async function openPage(): Promise<Page> {
-    const context = await browser!.newContext({ viewport: { width: 1000, height: 1100 } });
+  async function openPage(options: { bypassCSP?: boolean } = {}): Promise<Page> {
+    const context = await browser!.newContext({ viewport: { width: 1000, height: 1100 }, ...options });
     contexts.push(context);
     const page = await context.newPage();
     page.setDefaultTimeout(WAIT_MS);
@@ -181,6 +182,37 @@ describe.skipIf(!available)('the demo web app in Chromium', () => {
     expect(await page.getByTestId('sign-in').isVisible()).toBe(true);
     await broker.waitForLog((line) => line.action === 'expire' && String(line.clientId).startsWith('carol/'));
     await page.screenshot({ path: `${ARTIFACTS}token-expired.png` });
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
+
+  it('runs the browser example of docs/connecting.md as written', async () => {
+    // The example is an inline module; the demo page's CSP forbids inline scripts, so this one page bypasses it.
+    const page = await openPage({ bypassCSP: true });
+    const html = docExample('connecting.md', 'browser');
+    const module = html.replace(/^<script type="module">\n/, '').replace(/\n<\/script>$/, '');
+    const logged = new Map<string, unknown>();
+    const replied = new Promise<void>((resolve) => {
+      page.on('console', (message) => {
+        const [label, value] = message.args();
+        void Promise.all([label?.jsonValue(), value?.jsonValue()]).then(([text, data]) => {
+          logged.set(String(text), data);
+          if (logged.has('get_apples reply') && logged.has('got_apples event')) resolve();
+        });
+      });
+    });
+    await page.addScriptTag({ type: 'module', content: module });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`the example logged only: ${[...logged.keys()].join(', ')}`)),
+        WAIT_MS,
+      );
+      void replied.then(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    expect(logged.get('get_apples reply')).toMatchObject({ source: 'apples', apples: expect.any(Array) });
+    expect(logged.get('got_apples event')).toMatchObject({ source: 'apples' });
     expect(pageErrors).toEqual([]);
   }, 60_000);
 });
