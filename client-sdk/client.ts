@@ -1,5 +1,5 @@
 // The app-side client: observe events, publish commands, request/response over one connection.
-import type { IPublishPacket, MqttClient } from 'mqtt';
+import type { IPublishPacket } from 'mqtt';
 import {
   CashewError,
   decodeEvent,
@@ -84,7 +84,7 @@ export class CashewClient {
   async start(): Promise<void> {
     const client = await this.#connection.open();
     client.on('message', (topic, payload, packet) => this.#onMessage(topic, payload, packet));
-    await this.#subscribe(client, replyFilter(this.userId));
+    await this.#connection.subscribe(replyFilter(this.userId));
   }
 
   get state(): ConnectionState {
@@ -131,17 +131,6 @@ export class CashewClient {
     }
   }
 
-  #subscribe(client: MqttClient, filter: string): Promise<void> {
-    return new Promise((resolve, reject) => {
-      // One filter per SUBSCRIBE: mqtt.js fails a whole packet on one 0x80.
-      client.subscribe(filter, { qos: 1 }, (error, granted) => {
-        const refused = granted?.some((grant) => grant.qos === 128) ?? false;
-        if (error === null && !refused) return resolve();
-        reject(new CashewError('ERR_NOT_AUTHORIZED', `subscription to ${filter} refused`, { cause: error }));
-      });
-    });
-  }
-
   /**
    * Calls `fn` for every `<userId>/<event>` message, with parsed JSON (or the bytes with `raw`).
    * Resolves once the broker granted the subscription; the returned function stops observing.
@@ -157,7 +146,7 @@ export class CashewClient {
     if (observers === undefined) {
       observers = new Set();
       this.#observers.set(event, observers);
-      await this.#subscribe(this.#connection.client, `${this.userId}/${event}`);
+      await this.#connection.subscribe(`${this.userId}/${event}`);
     }
     observers.add(observer);
     const buffered = this.#buffered.get(event) ?? [];
@@ -168,7 +157,7 @@ export class CashewClient {
       observers.delete(observer);
       if (observers.size > 0 || this.#observers.get(event) !== observers) return;
       this.#observers.delete(event);
-      await this.#connection.client.unsubscribeAsync(`${this.userId}/${event}`).catch(() => undefined);
+      await this.#connection.unsubscribe(`${this.userId}/${event}`).catch(() => undefined);
     };
   }
 

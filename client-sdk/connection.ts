@@ -36,6 +36,9 @@ export class Connection {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #suspended = false;
   readonly #listeners = new Set<(state: ConnectionState, error?: CashewError) => void>();
+  /** Granted subscriptions, made again after a reconnect that found no session. */
+  readonly #filters = new Map<string, 0 | 1>();
+  #connectedBefore = false;
 
   constructor(options: ConnectionOptions) {
     this.#options = options;
@@ -75,8 +78,10 @@ export class Connection {
       connectTimeout: this.#options.connectTimeoutMs,
     });
     this.#client = client;
-    client.on('connect', () => {
+    client.on('connect', (connack) => {
       this.#attempt = 0;
+      if (this.#connectedBefore && !connack.sessionPresent) this.#resubscribe();
+      this.#connectedBefore = true;
       this.#set('online');
     });
     client.on('close', () => this.#scheduleReconnect());
@@ -112,6 +117,38 @@ export class Connection {
   /** Closed or suspended (re-read after every await). */
   #stopped(): boolean {
     return this.#state === 'closed' || this.#suspended;
+  }
+
+  /**
+   * Subscribes one filter (one per SUBSCRIBE: mqtt.js fails a whole packet on one 0x80) and keeps it
+   * for reconnects; rejects with ERR_NOT_AUTHORIZED when the broker refuses it.
+   */
+  subscribe(filter: string, qos: 0 | 1 = 1): Promise<void> {
+    const client = this.client;
+    return new Promise((resolve, reject) => {
+      client.subscribe(filter, { qos }, (error, granted) => {
+        const refused = granted?.some((grant) => grant.qos === 128) ?? false;
+        if ((error === null || error === undefined) && !refused) {
+          this.#filters.set(filter, qos);
+          resolve();
+          return;
+        }
+        reject(new CashewError('ERR_NOT_AUTHORIZED', `the broker refused ${filter}`, { cause: error }));
+      });
+    });
+  }
+
+  async unsubscribe(filter: string): Promise<void> {
+    this.#filters.delete(filter);
+    await this.client.unsubscribeAsync(filter);
+  }
+
+  #resubscribe(): void {
+    for (const [filter, qos] of this.#filters) {
+      this.subscribe(filter, qos).catch((error: unknown) =>
+        this.#options.logger?.warn({ filter, err: String(error) }, 'resubscription refused'),
+      );
+    }
   }
 
   #scheduleReconnect(): void {

@@ -158,10 +158,12 @@ export async function runHandler(handler: Handler, options: RunOptions): Promise
     },
   );
 
-  for (const command of Object.keys(handler.commands)) {
-    const granted = await client.subscribeAsync(commandFilter(command), { qos: 1 });
-    if (granted.some((grant) => grant.qos === 128))
-      throw new CashewError('ERR_NOT_AUTHORIZED', `the broker refused ${commandFilter(command)}`);
+  try {
+    // One filter per SUBSCRIBE (mqtt.js fails a whole packet on one 0x80).
+    for (const command of Object.keys(handler.commands)) await connection.subscribe(commandFilter(command));
+  } catch (error) {
+    await connection.close();
+    throw error;
   }
   logger.info({ clientId, commands: Object.keys(handler.commands), events: handler.events }, 'handler ready');
 
@@ -169,7 +171,9 @@ export async function runHandler(handler: Handler, options: RunOptions): Promise
     const timeoutMs = options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
     if (client.connected) {
       await Promise.race([
-        client.unsubscribeAsync(Object.keys(handler.commands).map(commandFilter)),
+        Promise.all(
+          Object.keys(handler.commands).map((command) => connection.unsubscribe(commandFilter(command))),
+        ),
         new Promise((resolve) => setTimeout(resolve, timeoutMs).unref()),
       ]).catch(() => undefined);
     }
