@@ -44,6 +44,12 @@ function returnCodeOf(code: ErrorCode): number {
   }
 }
 
+/** Whether a handler published this message (aedes stamps the publisher's client id on it). */
+function sentByHandler(packet: AedesPublishPacket): boolean {
+  const clientId = (packet as { clientId?: unknown }).clientId;
+  return typeof clientId === 'string' && clientId.startsWith(HANDLER_CLIENT_ID_PREFIX);
+}
+
 function addressOf(client: Client): string | undefined {
   const socket = client.req?.socket ?? (client.conn as { remoteAddress?: string });
   return socket.remoteAddress;
@@ -203,22 +209,19 @@ export function createAdapter(context: AdapterContext): Adapter {
   const authorizeForward: AedesHooks['authorizeForward'] = (client, packet: AedesPublishPacket) => {
     const identity = identities.get(client);
     if (identity === undefined) return null;
+    let reason = 'message outside what the identity may receive';
     if (identity.role === 'user') {
       if (mayReceive(identity, packet.topic)) return packet;
     } else if (mayReceive(identity, packet.topic)) {
-      const filter = `+/${packet.topic.slice(packet.topic.indexOf('/') + 1)}`;
-      return pools.route(identity.name, client, packet, filter);
+      // A command's sender is its topic's first level, verified for users only: a handler's event
+      // that shares a command's name is not that user's command.
+      if (!sentByHandler(packet)) {
+        const filter = `+/${packet.topic.slice(packet.topic.indexOf('/') + 1)}`;
+        return pools.route(identity.name, client, packet, filter);
+      }
+      reason = 'a handler publication is not a user command';
     }
-    refuse(
-      'forward',
-      client,
-      identity,
-      'ERR_SUBSCRIBE_NOT_AUTHORIZED',
-      'message outside what the identity may receive',
-      {
-        topic: packet.topic,
-      },
-    );
+    refuse('forward', client, identity, 'ERR_SUBSCRIBE_NOT_AUTHORIZED', reason, { topic: packet.topic });
     return null;
   };
 

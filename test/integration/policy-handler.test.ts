@@ -91,6 +91,23 @@ describe.each(TRANSPORTS)('over %s', (transport) => {
     await closeAll(apples, device);
   });
 
+  it("never hands a handler's event to another handler as that user's command", async () => {
+    const apples = await handler('apples', ['get_apples'], [], 'victim');
+    const impostor = await handler('impostor', [], ['get_apples'], 'impostor');
+    expect(await subscribeRaw(apples, ['+/get_apples'])).toEqual([1]);
+    const commands = recordMessages(apples);
+    const device = await user('68946', 'impostor');
+    await impostor.publishAsync('68946/get_apples', 'forged', { qos: 1 });
+    await broker.waitForLog(
+      (line) =>
+        auditOf(`$handler/apples/${transport}-victim`, 'forward')(line) && line.topic === '68946/get_apples',
+    );
+    await device.publishAsync('68946/get_apples', 'genuine', { qos: 1 });
+    await commands.waitFor('68946/get_apples');
+    expect(commands.messages.map((m) => m.payload)).toEqual(['genuine']);
+    await closeAll(apples, impostor, device);
+  });
+
   it('an explicit "*" grants every command and event; omission grants nothing', async () => {
     const all = await handler('all', ['*'], ['*'], 'star');
     const none = await handler('none', [], [], 'none');
