@@ -8,6 +8,7 @@
 import type { Aedes, AedesPublishPacket, PublishPacket } from 'aedes';
 import type { PoolCoordinator } from '../handler-pool.ts';
 import type { Logger } from '../logger.ts';
+import { nodeIdOf } from './node-id.ts';
 
 const noop = (): void => {};
 const STATE_TOPIC_SUFFIX = '/cashew/pools';
@@ -84,12 +85,14 @@ export class ClusterPoolCoordinator implements PoolCoordinator {
     const brokerId = packet.topic.split('/')[1] ?? '';
     const pools = poolsOf(packet.payload);
     if (brokerId !== this.#brokerId && pools !== undefined) {
-      const known = this.#remote.has(brokerId);
+      const before = this.#remote.get(brokerId)?.pools ?? new Map<string, number>();
       if (pools.size === 0) this.#remote.delete(brokerId);
       else this.#remote.set(brokerId, { pools, seenAt: Date.now() });
-      if (!known && pools.size > 0)
+      const changed =
+        before.size !== pools.size || [...pools].some(([name, size]) => before.get(name) !== size);
+      if (changed)
         this.#logger.info(
-          { peer: brokerId, pools: Object.fromEntries(pools) },
+          { peer: brokerId, peerNode: nodeIdOf(brokerId), pools: Object.fromEntries(pools) },
           'handler pools on another node',
         );
     }

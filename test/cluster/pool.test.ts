@@ -66,5 +66,24 @@ describe('a handler pool spread over nodes', () => {
     const onA = (shares[0] ?? 0) + (shares[1] ?? 0);
     const onB = shares[2] ?? 0;
     expect(onA).toBeGreaterThan(onB); // weighted by members: two on a, one on b
+
+    // The member on node b leaves: node a learns it, and serves every later command itself, once.
+    await members[2]?.endAsync();
+    await a.waitForLog(
+      (line) =>
+        line.msg === 'handler pools on another node' &&
+        line.peerNode === 'pool-b' &&
+        JSON.stringify(line.pools) === '{}',
+    );
+    const before = received.map((r) => r.messages.length);
+    for (let n = 0; n < 30; n += 1) await user.publishAsync('olga/count', `after-${n}`, { qos: 1 });
+    const onAAfter = (): number => (received[0]?.messages.length ?? 0) + (received[1]?.messages.length ?? 0);
+    const onABefore = (before[0] ?? 0) + (before[1] ?? 0);
+    await expect.poll(onAAfter, { timeout: 10_000 }).toBe(onABefore + 30);
+    const later = received
+      .flatMap((r) => r.messages.map((message) => message.payload))
+      .filter((p) => p.startsWith('after-'));
+    expect(new Set(later).size).toBe(30);
+    expect(later).toHaveLength(30);
   });
 });
