@@ -51,7 +51,8 @@ function fromJsonWebTokenError(error: unknown): CashewError {
     return new CashewError('ERR_TOKEN_NOT_YET_VALID', undefined, { cause: error });
   const message = error instanceof Error ? error.message : '';
   let code: ErrorCode = 'ERR_TOKEN_SIGNATURE';
-  if (/^jwt (audience|issuer|subject|id) invalid/.test(message)) code = 'ERR_TOKEN_CLAIM';
+  if (/^jwt (audience|issuer|subject|id) invalid|^invalid (exp|nbf) value/.test(message))
+    code = 'ERR_TOKEN_CLAIM';
   else if (/malformed|invalid token|signature is required/.test(message)) code = 'ERR_TOKEN_MALFORMED';
   else if (/algorithm|asymmetric|symmetric|secretOrPublicKey/.test(message)) code = 'ERR_TOKEN_ALGORITHM';
   return new CashewError(code, undefined, { cause: error });

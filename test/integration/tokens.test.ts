@@ -39,7 +39,12 @@ const FAILURES: readonly [string, () => string | undefined, number, string][] = 
   ['a missing password', () => undefined, 4, 'ERR_TOKEN_MISSING'],
   ['a malformed token', () => 'this-is-not-a-jwt', 5, 'ERR_TOKEN_MALFORMED'],
   ['a bad signature', () => hs({}, 'a-different-secret-that-is-long-enough'), 5, 'ERR_TOKEN_SIGNATURE'],
-  ['alg none', () => unsignedToken({ sub: '68946', iss: ISSUER, aud: AUDIENCE }), 5, 'ERR_TOKEN_ALGORITHM'],
+  [
+    'alg none',
+    () => unsignedToken({ sub: '68946', iss: ISSUER, aud: AUDIENCE }, 'c2ln'),
+    5,
+    'ERR_TOKEN_ALGORITHM',
+  ],
   ['an expired token', () => hs({ exp: now() - 5 }), 5, 'ERR_TOKEN_EXPIRED'],
   ['nbf in the future', () => hs({ nbf: now() + 600 }), 5, 'ERR_TOKEN_NOT_YET_VALID'],
   ['a wrong issuer', () => hs({ iss: 'https://evil.example/' }), 5, 'ERR_TOKEN_CLAIM'],
@@ -66,6 +71,17 @@ describe.each(TRANSPORTS)('over %s', (transport) => {
     expect(await refusalCode(client)).toBe(returnCode);
     const audit = await broker.waitForLog(auditOf(clientId, 'connect'));
     expect(audit).toMatchObject({ code, returnCode, identity: 'unknown', clientId });
+    await closeAll(client);
+  });
+});
+
+describe.each(TRANSPORTS)('alg none with an empty signature, over %s', (transport) => {
+  it('is refused with CONNACK 5', async () => {
+    const clientId = `68946/${transport}-none-empty`;
+    const client = connectClient(broker, transport, clientId, unsignedToken({ sub: '68946', iss: ISSUER }));
+    expect(await refusalCode(client)).toBe(5);
+    const audit = await broker.waitForLog(auditOf(clientId, 'connect'));
+    expect(['ERR_TOKEN_ALGORITHM', 'ERR_TOKEN_MALFORMED']).toContain(audit.code);
     await closeAll(client);
   });
 });

@@ -56,10 +56,10 @@ export function signWith(
   });
 }
 
-/** An unsigned token (`alg: none`), as an attacker would hand-craft it. */
-export function unsignedToken(claims: Record<string, unknown>): string {
+/** An unsigned token (`alg: none`), as an attacker would hand-craft it (empty signature unless given). */
+export function unsignedToken(claims: Record<string, unknown>, signature = ''): string {
   const payload = { exp: Math.floor(Date.now() / 1000) + 3600, ...claims };
-  return `${segment({ alg: 'none', typ: 'JWT' })}.${segment(payload)}.`;
+  return `${segment({ alg: 'none', typ: 'JWT' })}.${segment(payload)}.${signature}`;
 }
 
 /** The public JWK of a key pair, as an identity provider publishes it. */

@@ -1,4 +1,5 @@
 // The token verifier with a frozen clock: signatures, pinned algorithms, exp/nbf with skew, iss/aud.
+import { createHmac } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
@@ -33,6 +34,13 @@ async function codeOf(promise: Promise<unknown>): Promise<unknown> {
 const hs = (claims: Record<string, unknown>, secret = TEST_SECRET, algorithm: jwt.Algorithm = 'HS256') =>
   jwt.sign({ sub: '68946', iat: nowSec, exp: nowSec + 60, ...claims }, secret, { algorithm });
 
+/** An HS256 token signed by hand, for claims jsonwebtoken would refuse to sign. */
+function rawHs(payload: Record<string, unknown>): string {
+  const segment = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const input = `${segment({ alg: 'HS256', typ: 'JWT' })}.${segment(payload)}`;
+  return `${input}.${createHmac('sha256', TEST_SECRET).update(input).digest('base64url')}`;
+}
+
 beforeEach(() => {
   vi.useFakeTimers({ toFake: ['Date'] });
   vi.setSystemTime(NOW);
@@ -62,18 +70,29 @@ describe('HS256 with a shared secret', () => {
     expect(await codeOf(verifier.verify(hs({}, 'another-secret-that-is-long-enough-000')))).toBe(
       'ERR_TOKEN_SIGNATURE',
     );
-    expect(await codeOf(verifier.verify(unsignedToken({ sub: '68946', exp: nowSec + 60 })))).toBe(
+    // alg none with a signature segment: refused for its algorithm; with the canonical empty one,
+    // refused before (malformed: a JWS signature is never empty) or at the algorithm check
+    expect(await codeOf(verifier.verify(unsignedToken({ sub: '68946', exp: nowSec + 60 }, 'c2ln')))).toBe(
       'ERR_TOKEN_ALGORITHM',
+    );
+    expect(['ERR_TOKEN_ALGORITHM', 'ERR_TOKEN_MALFORMED']).toContain(
+      await codeOf(verifier.verify(unsignedToken({ sub: '68946', exp: nowSec + 60 }))),
     );
     expect(await codeOf(verifier.verify(hs({}, TEST_SECRET, 'HS512')))).toBe('ERR_TOKEN_ALGORITHM');
     const both = await verifierFor({ JWT_SECRET: TEST_SECRET, JWT_ALGORITHMS: 'HS256,HS512' });
     expect(await codeOf(both.verify(hs({}, TEST_SECRET, 'HS512')))).toBe('accepted');
   });
 
-  it('refuses a token without exp', async () => {
+  it('refuses a token without exp, or with a non-numeric exp or nbf, as ERR_TOKEN_CLAIM', async () => {
     const verifier = await verifierFor({ JWT_SECRET: TEST_SECRET });
     const token = jwt.sign({ sub: '68946' }, TEST_SECRET, { algorithm: 'HS256' });
     expect(await codeOf(verifier.verify(token))).toBe('ERR_TOKEN_CLAIM');
+    expect(await codeOf(verifier.verify(rawHs({ sub: '68946', exp: String(nowSec + 60) })))).toBe(
+      'ERR_TOKEN_CLAIM',
+    );
+    expect(await codeOf(verifier.verify(rawHs({ sub: '68946', exp: nowSec + 60, nbf: 'now' })))).toBe(
+      'ERR_TOKEN_CLAIM',
+    );
   });
 
   it('checks exp and nbf with the configured clock tolerance', async () => {
