@@ -7,8 +7,13 @@ export {
   DEFAULT_MQTTS_PORT,
   DEFAULT_WSS_PORT,
   DEFAULT_USER_CLAIM,
+  DEFAULT_CLUSTER_HEARTBEAT_MS,
 } from './options.ts';
 export type { BrokerOptions, TokenOptions, Settings, Setting, Mode, LogLevel } from './options.ts';
+export { startCluster, willBoundMs, clusterNodeId, ClusterPoolCoordinator } from './cluster/index.ts';
+export type { Cluster } from './cluster/index.ts';
+export { parseProxyHeader, trustListOf, isTrusted, PROXY_HEADER_TIMEOUT_MS } from './proxy-protocol.ts';
+export type { ProxiedAddress, HeaderParse } from './proxy-protocol.ts';
 export { createTokenVerifier } from './token/verify.ts';
 export type { TokenVerifier, Claims } from './token/verify.ts';
 export { ALGORITHMS } from './token/algorithms.ts';

@@ -19,7 +19,7 @@ import { ClusterPoolCoordinator } from './pool-coordinator.ts';
 import { connectRedis, redactedUrl, redisReady } from './redis-connection.ts';
 
 /** Brokers heard within this long before an outage are taken as alive when Redis is back. */
-const REMEMBER_BROKERS_MS = 10 * 60_000;
+const REMEMBER_BROKERS_MS = 24 * 60 * 60_000;
 const noop = (): void => {};
 
 export interface Cluster {
@@ -58,7 +58,10 @@ export async function startCluster(options: BrokerOptions, logger: Logger): Prom
     if (aedes === undefined) return;
     const now = Date.now();
     const brokers = aedes.brokers as Record<string, number>;
-    for (const [id, at] of heardAt) if (now - at < REMEMBER_BROKERS_MS) brokers[id] = now;
+    for (const [id, at] of heardAt) {
+      if (now - at < REMEMBER_BROKERS_MS) brokers[id] = now;
+      else heardAt.delete(id);
+    }
   }
 
   const persistenceConnection = connectRedis(url, 'persistence', nodeId, log, {
