@@ -156,7 +156,7 @@ async function signIn(obtainToken: () => Promise<string>): Promise<void> {
     });
   } catch (error) {
     showStatus('closed', 'Not signed in');
-    showProblem(explainConnectError(error));
+    showProblem(isExpired(token) ? expiredMessage(token) : explainConnectError(error));
     return;
   }
   client.onState(onState);

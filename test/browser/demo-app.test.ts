@@ -171,11 +171,16 @@ describe.skipIf(!available)('the demo web app in Chromium', () => {
     expect(await problem.textContent()).toContain('The broker refused your token (not authorized)');
     expect(await page.getByTestId('app').isHidden()).toBe(true);
     await page.screenshot({ path: `${ARTIFACTS}token-refused.png` });
+
+    // A token that has already expired is named as such, without asking the broker.
+    await page.getByTestId('token').fill(userToken('mallory', {}, { expiresIn: -60 }));
+    await page.getByTestId('sign-in-token').click();
+    await page.getByTestId('problem').getByText('Your token expired').waitFor();
   }, 60_000);
 
   it('says clearly that the token expired when the broker closes the session', async () => {
     const page = await openPage();
-    await signInAs(page, 'carol', 2);
+    await signInAs(page, 'carol', 4);
     const problem = page.getByTestId('problem');
     await problem.waitFor({ timeout: 20_000 });
     expect(await problem.textContent()).toContain('Your token expired');
