@@ -137,19 +137,22 @@ describe('three broker processes on one Redis', () => {
     await expect(connected(client(a, 'heidi/phone', token))).rejects.toMatchObject({ code: 5 });
   });
 
-  it('disconnect a client here when its client id connects on another node (takeover)', async () => {
-    const first = await connected(client(a, 'ivan/phone', userToken('ivan'), false));
-    await first.subscribeAsync('ivan/#', { qos: 1 });
-    const closed = closedByBroker(first);
-    const second = await connected(client(b, 'ivan/phone', userToken('ivan'), false));
-    await closed;
-    const line = await a.waitForLog(
-      (entry) => entry.action === 'takeover' && entry.clientId === 'ivan/phone',
-    );
-    expect(line.byNode).toBe('node-b');
-    const received = collect(second);
-    const publisher = await connected(client(c, 'ivan/web', userToken('ivan')));
-    await publisher.publishAsync('ivan/after', 'to the new connection', { qos: 1 });
-    expect(await received.waitFor(1)).toEqual([{ topic: 'ivan/after', payload: 'to the new connection' }]);
-  });
+  it.each([false, true])(
+    'disconnect a client here when its client id connects on another node (takeover, clean: %s)',
+    async (clean) => {
+      const clientId = `ivan/phone-${String(clean)}`;
+      const first = await connected(client(a, clientId, userToken('ivan'), clean));
+      await first.subscribeAsync('ivan/#', { qos: 1 });
+      const closed = closedByBroker(first);
+      const second = await connected(client(b, clientId, userToken('ivan'), clean));
+      await closed;
+      const line = await a.waitForLog((entry) => entry.action === 'takeover' && entry.clientId === clientId);
+      expect(line.byNode).toBe('node-b');
+      if (clean) await second.subscribeAsync('ivan/#', { qos: 1 });
+      const received = collect(second);
+      const publisher = await connected(client(c, `ivan/web-${String(clean)}`, userToken('ivan')));
+      await publisher.publishAsync('ivan/after', 'to the new connection', { qos: 1 });
+      expect(await received.waitFor(1)).toEqual([{ topic: 'ivan/after', payload: 'to the new connection' }]);
+    },
+  );
 });
