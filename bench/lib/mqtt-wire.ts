@@ -1,0 +1,216 @@
+// A minimal MQTT 3.1.1 client over net/tls for load generation: packets are encoded once (or by hand
+// for PUBLISH) and incoming frames are split without building objects, so the generator costs a
+// fraction of what the broker spends on the same message.
+import { connect as connectTcp, type Socket } from 'node:net';
+import { connect as connectTls } from 'node:tls';
+import { generate } from 'mqtt-packet';
+
+export const PACKET = { CONNACK: 2, PUBLISH: 3, PUBACK: 4, SUBACK: 9, PINGRESP: 13 } as const;
+
+export interface Endpoint {
+  readonly host: string;
+  readonly port: number;
+  /** Connect with TLS (the server certificate is not verified: loopback benchmark only). */
+  readonly tls?: boolean;
+  /** Source address, to open more than one port range's worth of connections to one port. */
+  readonly localAddress?: string;
+}
+
+export interface ConnectParams {
+  readonly clientId: string;
+  readonly password?: string;
+  readonly keepalive?: number;
+}
+
+export type PublishListener = (topic: string, payload: Buffer, qos: number, messageId: number) => void;
+export type AckListener = (type: number, body: Buffer) => void;
+
+function remainingLength(length: number): number[] {
+  const bytes: number[] = [];
+  do {
+    let byte = length % 128;
+    length = Math.floor(length / 128);
+    if (length > 0) byte |= 0x80;
+    bytes.push(byte);
+  } while (length > 0);
+  return bytes;
+}
+
+export function encodeConnect({ clientId, password, keepalive = 0 }: ConnectParams): Buffer {
+  return generate({
+    cmd: 'connect',
+    protocolId: 'MQTT',
+    protocolVersion: 4,
+    clean: true,
+    clientId,
+    keepalive,
+    ...(password !== undefined && { username: 'JWT', password: Buffer.from(password) }),
+  });
+}
+
+export function encodeSubscribe(messageId: number, topics: readonly string[], qos: 0 | 1 = 0): Buffer {
+  return generate({
+    cmd: 'subscribe',
+    messageId,
+    subscriptions: topics.map((topic) => ({ topic, qos })),
+  });
+}
+
+/** PUBLISH encoded by hand (topic and payload copied once into one buffer). */
+export function encodePublish(
+  topic: string,
+  payload: Buffer,
+  qos = 0,
+  messageId = 0,
+  retain = false,
+): Buffer {
+  const topicLength = Buffer.byteLength(topic);
+  const bodyLength = 2 + topicLength + (qos > 0 ? 2 : 0) + payload.length;
+  const lengthBytes = remainingLength(bodyLength);
+  const buffer = Buffer.allocUnsafe(1 + lengthBytes.length + bodyLength);
+  let offset = 0;
+  buffer[offset++] = 0x30 | (qos << 1) | (retain ? 1 : 0);
+  for (const byte of lengthBytes) buffer[offset++] = byte;
+  buffer.writeUInt16BE(topicLength, offset);
+  offset += 2;
+  offset += buffer.write(topic, offset);
+  if (qos > 0) {
+    buffer.writeUInt16BE(messageId, offset);
+    offset += 2;
+  }
+  payload.copy(buffer, offset);
+  return buffer;
+}
+
+export function encodePuback(messageId: number): Buffer {
+  return Buffer.from([0x40, 2, messageId >> 8, messageId & 0xff]);
+}
+
+export const DISCONNECT = Buffer.from([0xe0, 0]);
+
+/** One MQTT connection: frames are split from the byte stream and dispatched by type. */
+export class MqttConnection {
+  readonly socket: Socket;
+  onPublish: PublishListener | undefined;
+  onAck: AckListener | undefined;
+  #pending: Buffer | undefined;
+
+  constructor(socket: Socket) {
+    this.socket = socket;
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.#receive(chunk));
+  }
+
+  #receive(chunk: Buffer): void {
+    let data = this.#pending === undefined ? chunk : Buffer.concat([this.#pending, chunk]);
+    this.#pending = undefined;
+    let offset = 0;
+    while (offset + 2 <= data.length) {
+      const first = data[offset] as number;
+      let length = 0;
+      let multiplier = 1;
+      let cursor = offset + 1;
+      let complete = false;
+      while (cursor < data.length) {
+        const byte = data[cursor++] as number;
+        length += (byte & 0x7f) * multiplier;
+        multiplier *= 128;
+        if ((byte & 0x80) === 0) {
+          complete = true;
+          break;
+        }
+      }
+      if (!complete || cursor + length > data.length) break;
+      this.#dispatch(first >> 4, first & 0x0f, data.subarray(cursor, cursor + length));
+      offset = cursor + length;
+    }
+    if (offset < data.length) this.#pending = Buffer.from(data.subarray(offset));
+    data = Buffer.alloc(0);
+  }
+
+  #dispatch(type: number, flags: number, body: Buffer): void {
+    if (type === PACKET.PUBLISH) {
+      const qos = (flags >> 1) & 3;
+      const topicLength = body.readUInt16BE(0);
+      const topic = body.toString('utf8', 2, 2 + topicLength);
+      let offset = 2 + topicLength;
+      let messageId = 0;
+      if (qos > 0) {
+        messageId = body.readUInt16BE(offset);
+        offset += 2;
+      }
+      this.onPublish?.(topic, body.subarray(offset), qos, messageId);
+      return;
+    }
+    this.onAck?.(type, body);
+  }
+
+  write(buffer: Buffer): boolean {
+    return this.socket.write(buffer);
+  }
+
+  /** Resolves with the next packet of the given type. */
+  next(type: number, timeoutMs = 30_000): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      const previous = this.onAck;
+      const timer = setTimeout(() => {
+        this.onAck = previous;
+        reject(new Error(`no packet of type ${type} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.onAck = (ackType, body) => {
+        if (ackType !== type) return previous?.(ackType, body);
+        clearTimeout(timer);
+        this.onAck = previous;
+        resolve(body);
+      };
+    });
+  }
+
+  close(): void {
+    if (!this.socket.destroyed) this.socket.end(DISCONNECT);
+    this.socket.destroy();
+  }
+}
+
+/** Opens the socket (TCP or TLS). */
+export function openSocket(endpoint: Endpoint): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const options = {
+      host: endpoint.host,
+      port: endpoint.port,
+      ...(endpoint.localAddress !== undefined && { localAddress: endpoint.localAddress }),
+    };
+    const socket = endpoint.tls
+      ? connectTls({ ...options, rejectUnauthorized: false }, () => done())
+      : connectTcp(options, () => done());
+    function done(): void {
+      socket.off('error', reject);
+      resolve(socket);
+    }
+    socket.once('error', reject);
+  });
+}
+
+export interface Connected {
+  readonly connection: MqttConnection;
+  /** CONNACK return code (0 = accepted). */
+  readonly returnCode: number;
+}
+
+/** Opens a socket, sends CONNECT and resolves on CONNACK, whatever its return code. */
+export async function connectMqtt(endpoint: Endpoint, params: ConnectParams): Promise<Connected> {
+  const socket = await openSocket(endpoint);
+  const connection = new MqttConnection(socket);
+  const closed = new Promise<never>((_resolve, reject) => {
+    socket.once('close', () => reject(new Error('closed before CONNACK')));
+    socket.once('error', reject);
+  });
+  closed.catch(() => undefined);
+  const connack = connection.next(PACKET.CONNACK);
+  connection.write(encodeConnect(params));
+  const body = await Promise.race([connack, closed]);
+  socket.removeAllListeners('close');
+  socket.removeAllListeners('error');
+  socket.on('error', () => undefined);
+  return { connection, returnCode: body[1] ?? 255 };
+}

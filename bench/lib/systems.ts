@@ -1,0 +1,210 @@
+// The three systems under test, each started as its own process pinned to the broker core:
+// Cashew (startBroker), raw Aedes (same aedes, no hooks) and Mosquitto (Debian's mosquitto).
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, openSync, writeFileSync, closeSync } from 'node:fs';
+import { createServer, connect, type AddressInfo } from 'node:net';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cpuMicros, pinProcess, rssBytes } from './proc.ts';
+import { sleep } from './workers.ts';
+
+export const SYSTEMS = ['cashew', 'aedes', 'mosquitto'] as const;
+export type SystemName = (typeof SYSTEMS)[number];
+
+export const SYSTEM_LABELS: Record<SystemName, string> = {
+  cashew: 'Cashew',
+  aedes: 'raw Aedes',
+  mosquitto: 'Mosquitto',
+};
+
+export const MOSQUITTO_BINARY = process.env.MOSQUITTO ?? '/usr/sbin/mosquitto';
+export const HOST = '127.0.0.1';
+
+export interface BrokerProcess {
+  readonly system: SystemName;
+  readonly pid: number;
+  /** Plain TCP MQTT port. */
+  readonly port: number;
+  /** MQTT over TLS port. */
+  readonly tlsPort: number;
+  /** Process CPU time so far, µs. */
+  cpu(): number;
+  /** Forces a full GC (Node brokers; a no-op for Mosquitto) and returns the RSS in bytes. */
+  settledRss(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+export interface TlsFiles {
+  readonly cert: string;
+  readonly key: string;
+}
+
+/** Extra Node flags for the Node brokers (bench/profile.ts adds --cpu-prof). */
+const extraNodeArgs: string[] = [];
+export function addBrokerNodeArgs(...args: string[]): void {
+  extraNodeArgs.push(...args);
+}
+
+const SERVERS_DIR = fileURLToPath(new URL('../servers/', import.meta.url));
+const scratch = mkdtempSync(join(tmpdir(), 'cashew-bench-'));
+
+export function scratchDir(): string {
+  return scratch;
+}
+
+function logFile(name: string): number {
+  return openSync(join(scratch, `${name}-${process.pid}-${Date.now()}.log`), 'a');
+}
+
+function exitOf(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once('exit', () => resolve());
+  });
+}
+
+async function startNodeBroker(
+  system: SystemName,
+  script: string,
+  env: Record<string, string>,
+  cpus: string | undefined,
+): Promise<BrokerProcess> {
+  const log = logFile(system);
+  const child = fork(join(SERVERS_DIR, script), [], {
+    execArgv: ['--import', 'tsx', '--expose-gc', '--max-old-space-size=8192', ...extraNodeArgs],
+    env: { ...process.env, ...env },
+    stdio: ['ignore', log, log, 'ipc'],
+  });
+  closeSync(log);
+  const pid = child.pid ?? 0;
+  if (cpus !== undefined) pinProcess(pid, cpus);
+  const ready = await new Promise<{ ports: Record<string, number> }>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`${system} exited (${code}) before listening`)));
+    child.on('message', (message: { type: string; ports?: Record<string, number> }) => {
+      if (message.type === 'ready') resolve({ ports: message.ports ?? {} });
+    });
+  });
+  // Threads started after the first pin (libuv pool, TLS) are pinned too.
+  if (cpus !== undefined) pinProcess(pid, cpus);
+  return {
+    system,
+    pid,
+    port: ready.ports.mqtt ?? 0,
+    tlsPort: ready.ports.mqtts ?? 0,
+    cpu: () => cpuMicros(pid),
+    settledRss: async () => {
+      const done = new Promise<void>((resolve) =>
+        child.on('message', (message: { type: string }) => {
+          if (message.type === 'gc-done') resolve();
+        }),
+      );
+      child.send({ type: 'gc' });
+      await done;
+      return rssBytes(pid);
+    },
+    stop: async () => {
+      if (child.connected) child.send({ type: 'stop' });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exitOf(child);
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Cashew with the given settings (JWT_* etc.); plain MQTT_PORT and MQTTS on ephemeral ports. */
+export function startCashew(
+  settings: Record<string, string>,
+  tls: TlsFiles,
+  cpus: string | undefined,
+): Promise<BrokerProcess> {
+  const full = {
+    HOST,
+    MQTTS_PORT: '0',
+    WSS_PORT: '0',
+    MQTT_PORT: '0',
+    TLS_CERT: tls.cert,
+    TLS_KEY: tls.key,
+    CERTS_DIR: join(scratch, 'cashew-certs'),
+    LOG_LEVEL: 'warn',
+    ...settings,
+  };
+  return startNodeBroker('cashew', 'cashew.ts', { CASHEW_BENCH_SETTINGS: JSON.stringify(full) }, cpus);
+}
+
+export function startRawAedes(tls: TlsFiles, cpus: string | undefined): Promise<BrokerProcess> {
+  return startNodeBroker('aedes', 'raw-aedes.ts', { BENCH_TLS_CERT: tls.cert, BENCH_TLS_KEY: tls.key }, cpus);
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, HOST, resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, HOST, () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (open) return;
+    if (Date.now() > deadline) throw new Error(`nothing listens on ${port}`);
+    await sleep(50);
+  }
+}
+
+export function mosquittoAvailable(): boolean {
+  return existsSync(MOSQUITTO_BINARY);
+}
+
+/** Mosquitto on loopback with anonymous access (it performs no JWT check), no persistence, no logs. */
+export async function startMosquitto(tls: TlsFiles, cpus: string | undefined): Promise<BrokerProcess> {
+  const port = await freePort();
+  const tlsPort = await freePort();
+  const config = join(scratch, `mosquitto-${port}.conf`);
+  writeFileSync(
+    config,
+    [
+      // Started as root, mosquitto would switch to user "mosquitto", which cannot read our key files.
+      `user ${userInfo().username}`,
+      'per_listener_settings false',
+      'allow_anonymous true',
+      'persistence false',
+      'log_dest none',
+      'max_queued_messages 100000',
+      `listener ${port} ${HOST}`,
+      `listener ${tlsPort} ${HOST}`,
+      `certfile ${tls.cert}`,
+      `keyfile ${tls.key}`,
+      '',
+    ].join('\n'),
+  );
+  const log = logFile('mosquitto');
+  const child = spawn(MOSQUITTO_BINARY, ['-c', config], { stdio: ['ignore', log, log] });
+  closeSync(log);
+  const pid = child.pid ?? 0;
+  if (cpus !== undefined) pinProcess(pid, cpus);
+  await waitForPort(port);
+  await waitForPort(tlsPort);
+  return {
+    system: 'mosquitto',
+    pid,
+    port,
+    tlsPort,
+    cpu: () => cpuMicros(pid),
+    settledRss: () => Promise.resolve(rssBytes(pid)),
+    stop: async () => {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exitOf(child);
+      clearTimeout(timer);
+    },
+  };
+}

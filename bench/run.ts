@@ -1,0 +1,125 @@
+// `npm run bench` (full, < 15 min) and `npm run bench -- --quick` (< 3 min): Cashew vs raw Aedes vs
+// Mosquitto, brokers pinned to one core, load generators in separate processes on the other(s),
+// broker CPU per operation read from /proc. Prints the table and writes bench/results/<mode>.{json,md,svg}.
+import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { ensureDevCertificates } from '../certs/dev-certs.ts';
+import { cpuCount } from './lib/proc.ts';
+import { machineInfo, markdownTable, ratioChart, summarize, type ResultRow } from './lib/report.ts';
+import { mosquittoAvailable, MOSQUITTO_BINARY, scratchDir, SYSTEMS, type SystemName } from './lib/systems.ts';
+import { createBenchKeys } from './lib/tokens.ts';
+import type { BenchContext } from './scenarios/context.ts';
+import { connectStorm } from './scenarios/connect-storm.ts';
+import { idleMemory } from './scenarios/idle-memory.ts';
+import { liveSubscriptions } from './scenarios/live-subscriptions.ts';
+import { messaging } from './scenarios/messaging.ts';
+import { subscribeRate } from './scenarios/subscribe-rate.ts';
+
+const SCENARIOS: Record<string, (context: BenchContext) => Promise<void>> = {
+  '1': connectStorm,
+  '2': messaging,
+  '4': subscribeRate,
+  '5': liveSubscriptions,
+  '3': idleMemory,
+};
+
+const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
+
+function log(message: string): void {
+  process.stderr.write(`${message}\n`);
+}
+
+function versionOf(pkg: string): string {
+  const path = fileURLToPath(new URL(`../node_modules/${pkg}/package.json`, import.meta.url));
+  return (JSON.parse(readFileSync(path, 'utf8')) as { version: string }).version;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      case: { type: 'string' },
+      repetitions: { type: 'string' },
+      'no-mosquitto': { type: 'boolean', default: false },
+    },
+  });
+  const quick = values.quick === true;
+  const repetitions = Number(values.repetitions ?? (quick ? 1 : 3));
+  const systems: SystemName[] = SYSTEMS.filter(
+    (system) => system !== 'mosquitto' || (mosquittoAvailable() && values['no-mosquitto'] !== true),
+  );
+  if (!systems.includes('mosquitto')) {
+    log(
+      `Mosquitto not found at ${MOSQUITTO_BINARY}: install it (Debian/Ubuntu: sudo apt-get install mosquitto) ` +
+        'or set MOSQUITTO=/path/to/mosquitto; continuing with Cashew and raw Aedes only.',
+    );
+  }
+  const cores = cpuCount();
+  const brokerCpus = cores > 1 ? String(cores - 1) : undefined;
+  const generatorCpus = cores > 1 ? `0-${cores - 2}` : undefined;
+  const { paths } = await ensureDevCertificates(join(scratchDir(), 'certs'));
+  const context: BenchContext = {
+    quick,
+    repetitions,
+    brokerCpus,
+    generatorCpus,
+    tls: { cert: paths.cert, key: paths.key },
+    keys: createBenchKeys(scratchDir()),
+    systems,
+    rows: [],
+    caseFilter: values.case,
+    log,
+  };
+  const selected = values.only?.split(',') ?? Object.keys(SCENARIOS);
+  const startedAt = new Date();
+  log(
+    `cashew bench (${quick ? 'quick' : 'full'}): ${repetitions} repetition(s), brokers on CPU ${brokerCpus ?? 'any'}, ` +
+      `generators on CPU ${generatorCpus ?? 'any'}, systems: ${systems.join(', ')}`,
+  );
+  for (const [id, scenario] of Object.entries(SCENARIOS)) {
+    if (!selected.includes(id)) continue;
+    const began = Date.now();
+    log(`scenario ${id}…`);
+    await scenario(context);
+    log(`scenario ${id} done in ${((Date.now() - began) / 1000).toFixed(0)} s`);
+  }
+  const durationSec = (Date.now() - startedAt.getTime()) / 1000;
+  const summaries = context.rows.map((row: ResultRow) => summarize(row));
+  const mode = quick ? 'quick' : 'full';
+  const table = markdownTable(summaries);
+  const header =
+    `# Cashew benchmark (${mode})\n\n` +
+    `${startedAt.toISOString()}, ${durationSec.toFixed(0)} s, ${repetitions} repetition(s), medians. ` +
+    `Brokers pinned to CPU ${brokerCpus ?? 'any'}, load generators on CPU ${generatorCpus ?? 'any'}; ` +
+    `broker CPU from /proc (all threads). aedes ${versionOf('aedes')}, mqtt-packet ${versionOf('mqtt-packet')}, ` +
+    `Node ${process.version}. Ratios are Cashew ÷ the other system.\n\n`;
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  writeFileSync(join(RESULTS_DIR, `${mode}.md`), `${header}${table}\n`);
+  writeFileSync(join(RESULTS_DIR, `${mode}.svg`), `${ratioChart(summaries)}\n`);
+  writeFileSync(
+    join(RESULTS_DIR, `${mode}.json`),
+    `${JSON.stringify(
+      {
+        mode,
+        startedAt: startedAt.toISOString(),
+        durationSec,
+        repetitions,
+        brokerCpus,
+        generatorCpus,
+        machine: machineInfo(),
+        versions: { aedes: versionOf('aedes'), mqtt: versionOf('mqtt') },
+        rows: summaries,
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  process.stdout.write(
+    `\n${table}\n\nwritten: bench/results/${mode}.{md,json,svg} (${durationSec.toFixed(0)} s)\n`,
+  );
+}
+
+await main();

@@ -1,0 +1,75 @@
+// The partition-indexed retained store keeps aedes-persistence's semantics (store, replace, delete, match).
+import { describe, expect, it } from 'vitest';
+import {
+  PartitionedRetainedStore,
+  topicMatches,
+  type RetainedPacket,
+} from '../../broker/persistence/retained-store.ts';
+
+function retained(topic: string, payload: string): RetainedPacket {
+  return { cmd: 'publish', topic, payload: Buffer.from(payload), qos: 0, retain: true };
+}
+
+function topicsOf(packets: Iterable<RetainedPacket>): string[] {
+  return [...packets].map((packet) => packet.topic);
+}
+
+describe('topicMatches (qlobber semantics, as aedes-persistence)', () => {
+  it.each([
+    ['a/b', 'a/b', true],
+    ['a/+', 'a/b', true],
+    ['a/+', 'a', false],
+    ['a/+', 'a/b/c', false],
+    ['a/+/c', 'a//c', true],
+    ['a/#', 'a', true],
+    ['a/#', 'a/b/c', true],
+    ['#', 'x/y', true],
+    ['+/state', 'u1/state', true],
+    ['+/state', 'u1/other', false],
+    ['a/b', 'a/b/c', false],
+  ])('%s ~ %s → %s', (filter, topic, expected) => {
+    expect(topicMatches(filter.split('/'), topic)).toBe(expected);
+  });
+});
+
+describe('PartitionedRetainedStore', () => {
+  it('replaces the retained message of a topic and deletes it on an empty payload', () => {
+    const store = new PartitionedRetainedStore();
+    store.store(retained('u1/state', 'v1'));
+    store.store(retained('u1/state', 'v2'));
+    expect(store.size).toBe(1);
+    expect([...store.match('u1/state')].map((packet) => String(packet.payload))).toEqual(['v2']);
+    store.store(retained('u1/state', ''));
+    expect(store.size).toBe(0);
+    expect(topicsOf(store.match('u1/#'))).toEqual([]);
+  });
+
+  it('matches wildcards inside a partition and never returns another partition for a literal first level', () => {
+    const store = new PartitionedRetainedStore();
+    for (const topic of ['u1/x/y', 'u1/x/z', 'u1/w/y', 'u2/x/y', 'u10/x/y'])
+      store.store(retained(topic, 'p'));
+    expect(topicsOf(store.match('u1/+/y'))).toEqual(['u1/x/y', 'u1/w/y']);
+    expect(topicsOf(store.match('u1/x/#'))).toEqual(['u1/x/y', 'u1/x/z']);
+    expect(topicsOf(store.match('u1/#'))).toEqual(['u1/x/y', 'u1/x/z', 'u1/w/y']);
+  });
+
+  it('scans every partition for a wildcard first level', () => {
+    const store = new PartitionedRetainedStore();
+    for (const topic of ['u1/state', 'u2/state', 'u2/other']) store.store(retained(topic, 'p'));
+    expect(topicsOf(store.match('+/state'))).toEqual(['u1/state', 'u2/state']);
+    expect(topicsOf(store.matchAll(['u2/other', '#']))).toEqual([
+      'u2/other',
+      'u1/state',
+      'u2/state',
+      'u2/other',
+    ]);
+  });
+
+  it('keeps a copy, so later changes to the packet object do not alter what is stored', () => {
+    const store = new PartitionedRetainedStore();
+    const packet = { ...retained('u1/a', 'v1') };
+    store.store(packet);
+    (packet as { topic: string }).topic = 'u9/a';
+    expect(topicsOf(store.match('u1/a'))).toEqual(['u1/a']);
+  });
+});
