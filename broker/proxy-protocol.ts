@@ -194,10 +194,12 @@ export function proxyProtocolFront(target: Server, options: ProxyFrontOptions): 
       clearTimeout(timer);
       socket.off('data', onData);
       socket.off('error', onError);
+      socket.off('close', onError);
       socket.pause();
       if (rest.length > 0) socket.unshift(rest);
       target.emit('connection', socket);
     };
+    /** A peer that goes away before its header (a load balancer's TCP health check) is no refusal. */
     const onError = (): void => clearTimeout(timer);
     const onData = (chunk: Buffer): void => {
       received = Buffer.concat([received, chunk]);
@@ -217,5 +219,6 @@ export function proxyProtocolFront(target: Server, options: ProxyFrontOptions): 
     };
     socket.on('data', onData);
     socket.on('error', onError);
+    socket.on('close', onError);
   });
 }
