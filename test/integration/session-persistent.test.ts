@@ -40,7 +40,7 @@ describe.each(TRANSPORTS)('over %s', (transport) => {
       connectClient(broker, transport, `68946/web-${transport}`, userToken('68946')),
     );
     // the refused filter is not in the offline queue's index: nothing of 4711's is stored for this session
-    const persistence = broker.aedes.persistence as unknown as OfflineIndex;
+    const { persistence } = broker.aedes as unknown as { persistence: OfflineIndex };
     const stored = await persistence.subscriptionsByTopic('4711/secret');
     expect(stored.filter((sub) => sub.clientId === sessionId)).toEqual([]);
     await foreignOwner.publishAsync('4711/secret', 'theirs-queued', { qos: 1 });
