@@ -96,7 +96,10 @@ async function startLocalRedis(
   running.child.once('error', () => {}); // reported by waitForLine as an early exit
   await waitForLine(running, (line) => line.includes('Ready to accept connections'), 'redis-server');
   const url = `redis://127.0.0.1:${port}`;
-  logger.info({ redis: url, persistence: 'none (data lost on stop)' }, 'started a local redis-server');
+  logger.info(
+    { redis: url, pid: running.child.pid, persistence: 'none (data lost on stop)' },
+    'started a local redis-server',
+  );
   return { url, running, dir };
 }
 
