@@ -25,6 +25,11 @@ export interface ConnectionOptions {
 
 export type ConnectionState = 'connecting' | 'online' | 'offline' | 'closed';
 
+/** A Node socket (TLS/TCP) can turn Nagle's algorithm off; a browser WebSocket stream cannot. */
+interface MaybeNodeSocket {
+  setNoDelay?: (noDelay: boolean) => unknown;
+}
+
 /** MQTT 3.1.1 CONNACK codes meaning "your credentials were refused". */
 const REFUSED_CODES = new Set([4, 5]);
 
@@ -80,6 +85,8 @@ export class Connection {
     this.#client = client;
     client.on('connect', (connack) => {
       this.#attempt = 0;
+      // Small MQTT packets must not wait for the peer's delayed ACK (40 ms stalls per round trip).
+      (client.stream as MaybeNodeSocket).setNoDelay?.(true);
       if (this.#connectedBefore && !connack.sessionPresent) this.#resubscribe();
       this.#connectedBefore = true;
       this.#set('online');
