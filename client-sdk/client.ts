@@ -161,25 +161,39 @@ export class CashewClient {
     };
   }
 
-  #send(command: string, payload: string | Uint8Array, options: SendOptions): Promise<void> {
+  /**
+   * Publishes QoS 1 and resolves on the broker's PUBACK, or at once when offline (queued by mqtt.js,
+   * sent after the reconnect). Rejects with ERR_TIMEOUT when no PUBACK came within `timeoutMs` (the
+   * message stays queued and is re-sent after a reconnect).
+   */
+  #send(
+    command: string,
+    payload: string | Uint8Array,
+    options: SendOptions,
+    timeoutMs: number,
+  ): Promise<void> {
     assertName(command, 'command');
     if (this.#connection.state === 'closed') return Promise.reject(new CashewError('ERR_CLOSED'));
     if (!this.connected && options.queue === false)
       return Promise.reject(new CashewError('ERR_OFFLINE', `offline: ${command} not sent`));
     const online = this.connected;
     return new Promise((resolve, reject) => {
+      const timer = online
+        ? setTimeout(() => reject(new CashewError('ERR_TIMEOUT', `no PUBACK for ${command}`)), timeoutMs)
+        : undefined;
       this.#connection.client.publish(`${this.userId}/${command}`, payload as string, { qos: 1 }, (error) => {
+        clearTimeout(timer);
         if (online && error !== undefined && error !== null)
           reject(new CashewError('ERR_OFFLINE', error.message, { cause: error }));
         else if (online) resolve();
       });
-      if (!online) resolve(); // queued by mqtt.js, sent (QoS 1) after the reconnect
+      if (!online) resolve();
     });
   }
 
   /** Publishes a command on `<userId>/<command>` with no reply expected (fire-and-forget). */
   async publish(command: string, data?: unknown, options: SendOptions = {}): Promise<void> {
-    await this.#send(command, commandPayload(data), options);
+    await this.#send(command, commandPayload(data), options, this.#options.requestTimeoutMs);
   }
 
   /** Sends a command with a correlation id and resolves with the handler's reply. */
@@ -187,10 +201,13 @@ export class CashewClient {
     if (data instanceof Uint8Array)
       throw new CashewError('ERR_BAD_PAYLOAD', 'request data is JSON; send bytes with publish()');
     const id = this.#pending.nextId();
-    const reply = this.#pending.wait(id, command, options.timeout ?? this.#options.requestTimeoutMs);
-    this.#send(command, commandPayload(data, id), options).catch((error: unknown) =>
-      this.#pending.fail(id, error instanceof CashewError ? error : new CashewError('ERR_OFFLINE')),
-    );
+    const timeoutMs = options.timeout ?? this.#options.requestTimeoutMs;
+    const reply = this.#pending.wait(id, command, timeoutMs);
+    // The request's own timeout bounds the wait; a late PUBACK is not a failure of the request.
+    this.#send(command, commandPayload(data, id), options, timeoutMs).catch((error: unknown) => {
+      if (!(error instanceof CashewError && error.code === 'ERR_TIMEOUT'))
+        this.#pending.fail(id, error instanceof CashewError ? error : new CashewError('ERR_OFFLINE'));
+    });
     return (await reply) as T;
   }
 
