@@ -36,16 +36,19 @@ function originOf(url: string, name: string): string {
   return 'other';
 }
 
-function summarize(file: string, top: number): void {
+function summarize(file: string, top: number, operations: number, skipMs: number): Map<string, number> {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const byOrigin = new Map<string, number>();
   const byFunction = new Map<string, number>();
   let total = 0;
+  let elapsed = 0;
   profile.samples.forEach((id, index) => {
     const node = byId.get(id);
     const delta = profile.timeDeltas[index] ?? 0;
-    if (node === undefined) return;
+    elapsed += delta;
+    // Skip start-up (module loading, JIT warm-up) and count only the measured load.
+    if (node === undefined || elapsed < skipMs * 1000) return;
     const { url, functionName, lineNumber } = node.callFrame;
     if (functionName === '(idle)') return;
     total += delta;
@@ -58,15 +61,19 @@ function summarize(file: string, top: number): void {
     [...map]
       .sort((a, b) => b[1] - a[1])
       .slice(0, count)
-      .map(([key, value]) => `  ${((100 * value) / total).toFixed(1).padStart(5)} %  ${key}`)
+      .map(
+        ([key, value]) =>
+          `  ${((100 * value) / total).toFixed(1).padStart(5)} % ${(value / operations).toFixed(1).padStart(7)} µs/op  ${key}`,
+      )
       .join('\n');
   const ours = new Map(
     [...byFunction].filter(([key]) => /(^| )(broker|protocol)\//.test(key.split(' ')[1] ?? '')),
   );
-  process.stdout.write(` Cashew's own functions:\n${show(ours, 15)}\n`);
   process.stdout.write(
-    `${file}\n busy ${(total / 1000).toFixed(0)} ms\n${show(byOrigin, 20)}\n top functions:\n${show(byFunction, top)}\n`,
+    `${file}\n busy ${(total / 1000).toFixed(0)} ms, ${(total / operations).toFixed(1)} µs/op\n` +
+      `${show(byOrigin, 20)}\n top functions:\n${show(byFunction, top)}\n Cashew's own functions:\n${show(ours, 15)}\n`,
   );
+  return byFunction;
 }
 
 const [what = 'connect', countArg] = process.argv.slice(2);
@@ -77,49 +84,61 @@ const { paths } = await ensureDevCertificates(join(scratchDir(), 'certs'));
 const tls = { cert: paths.cert, key: paths.key };
 const keys = createBenchKeys(scratchDir());
 const token = keys.sign('HS256', userClaims('m'));
-const brokers: [string, BrokerProcess][] = [
-  ['cashew', await startCashew(keys.settings.HS256, tls, undefined)],
-  ['aedes', await startRawAedes(tls, undefined)],
-];
+const clients = Array.from({ length: count }, (_, i) => ({
+  clientId: `s${i}/p`,
+  token: keys.sign('HS256', userClaims(`s${i}`)),
+}));
+
+function load(name: string, broker: BrokerProcess): LoadWorker {
+  const endpoint = { host: HOST, port: broker.port };
+  if (what === 'connect') {
+    return new LoadWorker(
+      'connect-storm',
+      {
+        targets: [{ name, endpoint }],
+        clients,
+        concurrency: 20,
+        chunk: 100,
+        warmup: 0,
+        localAddresses: ['127.0.0.1'],
+      },
+      undefined,
+    );
+  }
+  // `publish`: `count` messages p2p QoS0 at 10,000/s.
+  return new LoadWorker(
+    'messaging',
+    {
+      targets: [{ name, endpoint }],
+      publishers: [{ clientId: 'm/p0', token }],
+      subscribers: [{ clientId: 'm/s0', token }],
+      topic: 'm/t',
+      qos: 0,
+      payloadBytes: 64,
+      window: 200,
+      warmupMs: 100,
+      fixedRate: 10_000,
+      fixedMs: count / 10,
+      sliceMs: 100,
+      saturationMs: 10,
+      latencyMs: 10,
+      latencyRateFactor: 0.5,
+    },
+    undefined,
+  );
+}
+
 const seen = new Set<string>();
-for (const [name, broker] of brokers) {
-  const worker =
-    what === 'connect'
-      ? new LoadWorker(
-          'connect-storm',
-          {
-            targets: [{ name, endpoint: { host: HOST, port: broker.port } }],
-            clients: Array.from({ length: count }, (_, i) => ({
-              clientId: `s${i}/p`,
-              token: keys.sign('HS256', userClaims(`s${i}`)),
-            })),
-            concurrency: 20,
-            chunk: 100,
-            localAddresses: ['127.0.0.1'],
-          },
-          undefined,
-        )
-      : new LoadWorker(
-          'messaging',
-          {
-            targets: [{ name, endpoint: { host: HOST, port: broker.port } }],
-            publishers: [{ clientId: 'm/p0', token }],
-            subscribers: [{ clientId: 'm/s0', token }],
-            topic: 'm/t',
-            qos: 0,
-            payloadBytes: 64,
-            window: 200,
-            warmupMs: 200,
-            fixedRate: 10_000,
-            fixedMs: count,
-            sliceMs: 100,
-            saturationMs: 200,
-            latencyMs: 200,
-            latencyRateFactor: 0.5,
-          },
-          undefined,
-        );
-  await worker.result();
+const profiles = new Map<string, Map<string, number>>();
+for (const name of ['cashew', 'aedes']) {
+  const started = performance.now();
+  const broker =
+    name === 'cashew'
+      ? await startCashew(keys.settings.HS256, tls, undefined)
+      : await startRawAedes(tls, undefined);
+  await load(name, broker).result(); // warm-up: JIT, pools
+  const measuredFrom = performance.now() - started - 200;
+  await load(name, broker).result();
   await broker.stop();
   // One profile per thread (main, tsx's loader worker): the largest is the broker's main thread.
   const files = readdirSync(dir)
@@ -127,5 +146,14 @@ for (const [name, broker] of brokers) {
     .map((file) => join(dir, file));
   for (const file of files) seen.add(file.slice(dir.length + 1));
   const largest = files.sort((a, b) => statSync(b).size - statSync(a).size)[0];
-  if (largest !== undefined) summarize(largest, 30);
+  if (largest !== undefined) profiles.set(name, summarize(largest, 30, count, measuredFrom));
 }
+const cashew = profiles.get('cashew') ?? new Map<string, number>();
+const aedes = profiles.get('aedes') ?? new Map<string, number>();
+const differences = [...new Set([...cashew.keys(), ...aedes.keys()])]
+  .map((key) => [key, ((cashew.get(key) ?? 0) - (aedes.get(key) ?? 0)) / count] as const)
+  .sort((a, b) => Math.abs(b[1]) - Math.abs(a[1]))
+  .slice(0, 25);
+process.stdout.write(
+  `\nCashew − raw Aedes, µs/op by function:\n${differences.map(([key, value]) => `  ${value.toFixed(1).padStart(7)}  ${key}`).join('\n')}\n`,
+);

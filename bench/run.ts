@@ -15,6 +15,7 @@ import { connectStorm } from './scenarios/connect-storm.ts';
 import { idleMemory } from './scenarios/idle-memory.ts';
 import { liveSubscriptions } from './scenarios/live-subscriptions.ts';
 import { messaging } from './scenarios/messaging.ts';
+import { requests } from './scenarios/requests.ts';
 import { subscribeRate } from './scenarios/subscribe-rate.ts';
 
 const SCENARIOS: Record<string, (context: BenchContext) => Promise<void>> = {
@@ -22,6 +23,7 @@ const SCENARIOS: Record<string, (context: BenchContext) => Promise<void>> = {
   '2': messaging,
   '4': subscribeRate,
   '5': liveSubscriptions,
+  '6': requests,
   '3': idleMemory,
 };
 

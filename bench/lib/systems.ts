@@ -132,6 +132,23 @@ export function startCashew(
   return startNodeBroker('cashew', 'cashew.ts', { CASHEW_BENCH_SETTINGS: JSON.stringify(full) }, cpus);
 }
 
+/** Profiling aid: raw Aedes with Cashew's adapter hooks only (bench/servers/aedes-hooks.ts). */
+export function startAedesWithHooks(
+  settings: Record<string, string>,
+  tls: TlsFiles,
+  cpus: string | undefined,
+): Promise<BrokerProcess> {
+  const full = {
+    MQTTS_PORT: '0',
+    WSS_PORT: '0',
+    TLS_CERT: tls.cert,
+    TLS_KEY: tls.key,
+    LOG_LEVEL: 'warn',
+    ...settings,
+  };
+  return startNodeBroker('aedes', 'aedes-hooks.ts', { CASHEW_BENCH_SETTINGS: JSON.stringify(full) }, cpus);
+}
+
 export function startRawAedes(tls: TlsFiles, cpus: string | undefined): Promise<BrokerProcess> {
   return startNodeBroker('aedes', 'raw-aedes.ts', { BENCH_TLS_CERT: tls.cert, BENCH_TLS_KEY: tls.key }, cpus);
 }

@@ -10,6 +10,8 @@ export interface ConnectStormParams {
   readonly clients: readonly { readonly clientId: string; readonly token: string }[];
   readonly concurrency: number;
   readonly chunk: number;
+  /** Connects per broker before the measurement (JIT warm-up), not counted. */
+  readonly warmup: number;
   readonly localAddresses: readonly string[];
 }
 
@@ -39,33 +41,43 @@ runWorker<ConnectStormParams, Record<string, ConnectStormResult>>(async (params,
       { accepted: 0, refused: 0, failed: 0, elapsedMs: 0, latencies: [] },
     ]),
   );
+  async function storm(
+    offset: number,
+    batch: typeof clients,
+    target: (typeof targets)[number],
+    tally: Tally,
+  ) {
+    const started = performance.now();
+    await withConcurrency(batch.length, concurrency, async (index) => {
+      const client = batch[index];
+      if (client === undefined) return;
+      const localAddress = localAddresses[(offset + index) % localAddresses.length];
+      const begin = performance.now();
+      try {
+        const { connection, returnCode } = await connectMqtt(
+          { ...target.endpoint, ...(localAddress !== undefined && { localAddress }) },
+          { clientId: client.clientId, password: client.token },
+        );
+        tally.latencies.push(performance.now() - begin);
+        if (returnCode === 0) tally.accepted++;
+        else tally.refused++;
+        connection.close();
+      } catch {
+        tally.latencies.push(performance.now() - begin);
+        tally.failed++;
+      }
+    });
+    tally.elapsedMs += performance.now() - started;
+  }
+  for (const target of targets) {
+    const discard: Tally = { accepted: 0, refused: 0, failed: 0, elapsedMs: 0, latencies: [] };
+    await storm(0, clients.slice(0, params.warmup), target, discard);
+  }
+  await sleep(300);
   channel.mark('start');
   for (let offset = 0; offset < clients.length; offset += chunk) {
     const batch = clients.slice(offset, offset + chunk);
-    for (const target of targets) {
-      const tally = tallies.get(target.name) as Tally;
-      const started = performance.now();
-      await withConcurrency(batch.length, concurrency, async (index) => {
-        const client = batch[index];
-        if (client === undefined) return;
-        const localAddress = localAddresses[(offset + index) % localAddresses.length];
-        const begin = performance.now();
-        try {
-          const { connection, returnCode } = await connectMqtt(
-            { ...target.endpoint, ...(localAddress !== undefined && { localAddress }) },
-            { clientId: client.clientId, password: client.token },
-          );
-          tally.latencies.push(performance.now() - begin);
-          if (returnCode === 0) tally.accepted++;
-          else tally.refused++;
-          connection.close();
-        } catch {
-          tally.latencies.push(performance.now() - begin);
-          tally.failed++;
-        }
-      });
-      tally.elapsedMs += performance.now() - started;
-    }
+    for (const target of targets) await storm(offset, batch, target, tallies.get(target.name) as Tally);
   }
   // Let the brokers finish the disconnects that belong to this storm before the CPU reading.
   await sleep(300);

@@ -41,7 +41,7 @@ function algorithmOf(kind: TokenKind): SigningAlgorithm {
 }
 
 export async function connectStorm(context: BenchContext): Promise<void> {
-  const count = context.quick ? 300 : 1500;
+  const count = context.quick ? 300 : 1000;
   const brokers = new Map<string, BrokerProcess>();
   for (const alg of ['HS256', 'RS256', 'ES256'] as const) {
     brokers.set(
@@ -84,6 +84,7 @@ export async function connectStorm(context: BenchContext): Promise<void> {
             clients,
             concurrency: 20,
             chunk: 100,
+            warmup: context.quick ? 200 : 300,
             localAddresses: loopbackAddresses(4, round * 4),
           },
         );

@@ -101,12 +101,12 @@ export async function messaging(context: BenchContext): Promise<void> {
           qos: test.qos,
           payloadBytes: 64,
           window: test.window,
-          warmupMs: context.quick ? 300 : 500,
+          warmupMs: context.quick ? 200 : 400,
           fixedRate: test.fixedRate,
-          fixedMs: context.quick ? 1000 : 2000,
+          fixedMs: context.quick ? 600 : 1500,
           sliceMs: 100,
-          saturationMs: context.quick ? 800 : 2000,
-          latencyMs: context.quick ? 800 : 1500,
+          saturationMs: context.quick ? 500 : 1500,
+          latencyMs: context.quick ? 500 : 1000,
           latencyRateFactor: 0.5,
         });
         for (const system of order) {

@@ -1,0 +1,37 @@
+// Profiling aid (bench/profile.ts, not part of the table): raw Aedes plus only Cashew's adapter hooks
+// (token verification, identity, policy), without the rest of startBroker (TLS/WSS/HTTP listeners,
+// persistence wrapper, logging to stdout). Separates the cost of the hooks from the rest.
+import { createServer, type AddressInfo } from 'node:net';
+import { Aedes } from 'aedes';
+import {
+  AEDES_TUNING,
+  createLogger,
+  createTokenVerifier,
+  resolveOptions,
+  type Settings,
+} from '../../broker/index.ts';
+import { createAdapter } from '../../broker/adapter.ts';
+import { HandlerPools } from '../../broker/handler-pool.ts';
+import { serveBenchControl } from './control.ts';
+
+const settings = JSON.parse(process.env.CASHEW_BENCH_SETTINGS ?? '{}') as Settings;
+const options = resolveOptions(settings);
+const verifier = await createTokenVerifier(options.token);
+const adapter = createAdapter({
+  verifier,
+  token: options.token,
+  logger: createLogger(options.logLevel),
+  pools: new HandlerPools(),
+});
+const aedes = await Aedes.createBroker({ ...AEDES_TUNING, ...adapter.hooks });
+aedes.on('clientDisconnect', (client) => adapter.forget(client));
+const tcp = createServer((socket) => aedes.handle(socket));
+await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve));
+serveBenchControl(
+  { mqtt: (tcp.address() as AddressInfo).port },
+  () =>
+    new Promise<void>((resolve) => {
+      tcp.close();
+      aedes.close(() => resolve());
+    }),
+);
