@@ -43,6 +43,8 @@ export class Connection {
   readonly #listeners = new Set<(state: ConnectionState, error?: CashewError) => void>();
   /** Granted subscriptions, made again after a reconnect that found no session. */
   readonly #filters = new Map<string, 0 | 1>();
+  /** Filters added while offline, not yet sent. */
+  readonly #unsent = new Set<string>();
   #connectedBefore = false;
 
   constructor(options: ConnectionOptions) {
@@ -87,7 +89,7 @@ export class Connection {
       this.#attempt = 0;
       // Small MQTT packets must not wait for the peer's delayed ACK (40 ms stalls per round trip).
       (client.stream as MaybeNodeSocket).setNoDelay?.(true);
-      if (this.#connectedBefore && !connack.sessionPresent) this.#resubscribe();
+      this.#resubscribe(this.#connectedBefore && !connack.sessionPresent);
       this.#connectedBefore = true;
       this.#set('online');
     });
@@ -128,12 +130,24 @@ export class Connection {
 
   /**
    * Subscribes one filter (one per SUBSCRIBE: mqtt.js fails a whole packet on one 0x80) and keeps it
-   * for reconnects; rejects with ERR_NOT_AUTHORIZED when the broker refuses it.
+   * for reconnects; rejects with ERR_NOT_AUTHORIZED when the broker refuses it, ERR_TIMEOUT when no
+   * SUBACK comes within the connect timeout. Offline, it resolves at once and the filter is
+   * subscribed on the next connection (a refusal then is logged).
    */
   subscribe(filter: string, qos: 0 | 1 = 1): Promise<void> {
     const client = this.client;
+    if (!client.connected) {
+      this.#filters.set(filter, qos);
+      this.#unsent.add(filter);
+      return Promise.resolve();
+    }
     return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new CashewError('ERR_TIMEOUT', `no SUBACK for ${filter}`)),
+        this.#options.connectTimeoutMs,
+      );
       client.subscribe(filter, { qos }, (error, granted) => {
+        clearTimeout(timer);
         const refused = granted?.some((grant) => grant.qos === 128) ?? false;
         if ((error === null || error === undefined) && !refused) {
           this.#filters.set(filter, qos);
@@ -147,12 +161,16 @@ export class Connection {
 
   async unsubscribe(filter: string): Promise<void> {
     this.#filters.delete(filter);
-    await this.client.unsubscribeAsync(filter);
+    this.#unsent.delete(filter);
+    if (this.client.connected) await this.client.unsubscribeAsync(filter);
   }
 
-  #resubscribe(): void {
-    for (const [filter, qos] of this.#filters) {
-      this.subscribe(filter, qos).catch((error: unknown) =>
+  /** After a connect: every filter when the broker kept no session, else those added while offline. */
+  #resubscribe(all: boolean): void {
+    const filters = all ? [...this.#filters.keys()] : [...this.#unsent];
+    this.#unsent.clear();
+    for (const filter of filters) {
+      this.subscribe(filter, this.#filters.get(filter) ?? 1).catch((error: unknown) =>
         this.#options.logger?.warn({ filter, err: String(error) }, 'resubscription refused'),
       );
     }

@@ -99,11 +99,21 @@ describe('the client SDK', () => {
     await client.disconnect();
     await client.publish('note', { n: 1 });
     await client.publish('note', { n: 2 });
+    // Observing while offline: the subscription is made on the next connection.
+    const late: unknown[] = [];
+    await client.observe('late', (data) => late.push(data));
     expect(seen).toEqual([]);
     client.reconnect();
     await expect
       .poll(() => seen)
       .toEqual(['queue-user/note {"data":{"n":1}}', 'queue-user/note {"data":{"n":2}}']);
+    await expect
+      .poll(async () => {
+        await watcher.publishAsync('queue-user/late', '"hello"', { qos: 1 });
+        return late.length > 0;
+      })
+      .toBe(true);
+    expect(late[0]).toBe('hello');
     await closeAll(watcher);
   });
 
