@@ -80,6 +80,27 @@ describe('a pool of three handler processes', () => {
     await Promise.all(members.map((member) => member.stop('SIGTERM')));
   }, 60_000);
 
+  it('holds the commands of a pool whose last member died and gives them to the next member', async () => {
+    const only = await startHandlerProcess('test/support/handlers/echo.ts', { url: broker.mqttsUrl });
+    const pending = Array.from({ length: 5 }, (_, k) =>
+      device.request<SlowReply>('slow', { k, ms: 1_500 }, { timeout: 20_000 }),
+    );
+    await only.waitForLine((line) => line.msg === 'slow started');
+    only.child.kill('SIGKILL');
+    await only.exited;
+    const left = await broker.waitForLog(
+      (line) =>
+        line.msg === 'handler left with unacknowledged commands; re-dispatched to the pool' &&
+        line.redispatched === 0,
+    );
+    expect(left.unacknowledged).toBe(5);
+    const next = await startHandlerProcess('test/support/handlers/echo.ts', { url: broker.mqttsUrl });
+    const replies = await Promise.all(pending);
+    expect(replies.map((reply) => reply.data.k)).toEqual([0, 1, 2, 3, 4]);
+    expect(replies.every((reply) => reply.pid === pidOf(next))).toBe(true);
+    expect(await next.stop('SIGTERM')).toBe(0);
+  }, 60_000);
+
   it('drains on SIGTERM: in-flight commands are answered, then the process exits 0', async () => {
     const member = await startHandlerProcess('test/support/handlers/echo.ts', { url: broker.mqttsUrl });
     const pending = Array.from({ length: 5 }, (_, k) =>
