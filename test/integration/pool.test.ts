@@ -114,3 +114,25 @@ describe('a pool of three handler processes', () => {
     expect(member.lines.find((line) => line.msg === 'handler stopped')).toMatchObject({ drained: true });
   }, 30_000);
 });
+
+describe('a member leaving gracefully under load', () => {
+  it('loses no command: in-flight ones are answered, new ones go to the other member', async () => {
+    const [leaving, staying] = await Promise.all(
+      [1, 2].map(() => startHandlerProcess('test/support/handlers/echo.ts', { url: broker.mqttsUrl })),
+    );
+    const requests: Promise<SlowReply>[] = [];
+    for (let k = 0; k < 10; k += 1) requests.push(device.request<SlowReply>('slow', { k, ms: 200 }));
+    await leaving!.waitForLine((line) => line.msg === 'slow started');
+    const exit = leaving!.stop('SIGTERM');
+    // Keep sending while it unsubscribes and drains.
+    for (let k = 10; k < 60; k += 1) {
+      requests.push(device.request<SlowReply>('slow', { k, ms: 20 }));
+      if (k % 10 === 0) await requests[k - 5];
+    }
+    const replies = await Promise.all(requests);
+    expect(replies.map((reply) => reply.data.k)).toEqual(Array.from({ length: 60 }, (_, k) => k));
+    expect(await exit).toBe(0);
+    expect(replies.filter((reply) => reply.pid === pidOf(staying!)).length).toBeGreaterThan(0);
+    await staying!.stop('SIGTERM');
+  }, 60_000);
+});
