@@ -1,8 +1,9 @@
 // `cashew handler <module>` as a process: reconnects with backoff, honours CASHEW_TOKEN and its grants,
 // fails clearly on a bad setup.
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { connect } from '../../client-sdk/index.ts';
-import { startTestBroker, type TestBroker } from '../support/broker.ts';
+import { startTestBroker, TEST_CERTS_DIR, type TestBroker } from '../support/broker.ts';
 import { startHandlerProcess, startProcess, stopAll } from '../support/processes.ts';
 import { handlerToken, userToken } from '../support/tokens.ts';
 
@@ -47,7 +48,7 @@ describe('cashew handler <module>', () => {
     const handler = startProcess('narrow echo', ['handler', 'test/support/handlers/echo.ts'], {
       CASHEW_URL: running.mqttsUrl,
       CASHEW_TOKEN: handlerToken('echo', ['echo'], ['echoed']),
-      CASHEW_CA: `${process.env.TMPDIR ?? '/tmp'}/cashew-test-certs/ca.crt`,
+      CASHEW_CA: join(TEST_CERTS_DIR, 'ca.crt'),
     });
     expect(await handler.exited).toBe(1);
     expect(handler.text.join('\n')).toContain('the broker refused +/fail');
