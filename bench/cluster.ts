@@ -28,6 +28,20 @@ interface Child {
   stop(): Promise<void>;
 }
 
+/** Every process started and not stopped yet: stopped in any case when the benchmark ends. */
+const running = new Set<Child>();
+
+function track(child: Child): Child {
+  running.add(child);
+  return {
+    ...child,
+    stop: async () => {
+      running.delete(child);
+      await child.stop();
+    },
+  };
+}
+
 /** CPU time of a process (all threads) in µs, from the scheduler's nanosecond counters. */
 function cpuMicros(pid: number): number {
   let ns = 0;
@@ -53,7 +67,10 @@ function start(
   const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     let output = '';
-    const timer = setTimeout(() => reject(new Error(`${command} not ready: ${output}`)), 20_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${command} not ready: ${output}`));
+    }, 20_000);
     child.stdout?.on('data', (chunk: Buffer) => {
       output += chunk.toString('utf8');
       if (ready.test(output)) {
@@ -92,7 +109,7 @@ async function startRedis(dir: string): Promise<Child> {
     dir,
   ];
   const child = await start('redis-server', args, process.env, /Ready to accept connections/);
-  return { process: child, port, stop: stopper(child) };
+  return track({ process: child, port, stop: stopper(child) });
 }
 
 async function startBroker(nodeId: string, certsDir: string, redisPort?: number): Promise<Child> {
@@ -115,7 +132,7 @@ async function startBroker(nodeId: string, certsDir: string, redisPort?: number)
     { ...env, LOG_LEVEL: 'info' },
     /broker listening/,
   );
-  return { process: child, port, stop: stopper(child) };
+  return track({ process: child, port, stop: stopper(child) });
 }
 
 /** One lean MQTT 3.1.1 connection: CONNECT, then raw packets in and out. */
@@ -265,6 +282,7 @@ async function main(): Promise<void> {
       process.stderr.write(`${setup}: ${JSON.stringify(runs)}\n`);
     }
   } finally {
+    await Promise.all([...running].map((child) => child.stop()));
     rmSync(work, { recursive: true, force: true });
   }
   const table = [

@@ -92,9 +92,21 @@ async function startLocalRedis(
     '--dir',
     dir,
   ];
-  const running = run(REDIS_SERVER, args, process.env, () => {});
-  running.child.once('error', () => {}); // reported by waitForLine as an early exit
-  await waitForLine(running, (line) => line.includes('Ready to accept connections'), 'redis-server');
+  const output: string[] = [];
+  const running = run(REDIS_SERVER, args, process.env, (line) => output.push(line));
+  running.child.once('error', (error) => output.push(error.message)); // e.g. redis-server not installed
+  await waitForLine(running, (line) => line.includes('Ready to accept connections'), 'redis-server').catch(
+    (error: unknown) => {
+      rmSync(dir, { recursive: true, force: true });
+      throw new CashewError(
+        'ERR_CONFIG_INVALID',
+        `local redis-server on port ${port}: ${output.slice(-3).join(' | ')}`,
+        {
+          cause: error,
+        },
+      );
+    },
+  );
   const url = `redis://127.0.0.1:${port}`;
   logger.info(
     { redis: url, pid: running.child.pid, persistence: 'none (data lost on stop)' },

@@ -13,7 +13,7 @@ import { TEST_CERTS_DIR, TEST_SECRET } from '../support/broker.ts';
 import { connected } from '../support/clients.ts';
 import { userToken } from '../support/tokens.ts';
 import { collect } from './support/nodes.ts';
-import { freePort } from './support/redis.ts';
+import { serverPort } from './support/redis.ts';
 
 const CASHEW = new URL('../../bin/cashew.js', import.meta.url).pathname;
 
@@ -35,7 +35,7 @@ describe('cashew cluster', () => {
   it('starts nodes on one local Redis that behave as one broker, and stops them all on SIGINT', async () => {
     const { paths } = await ensureDevCertificates(TEST_CERTS_DIR);
     const ca = await readFile(paths.ca);
-    const redisPort = await freePort();
+    const redisPort = await serverPort();
     const child = spawn(
       process.execPath,
       [
@@ -76,7 +76,13 @@ describe('cashew cluster', () => {
     try {
       const nodes = await new Promise<Array<{ node: string; pid: number; ports: { mqtts: number } }>>(
         (resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error('cluster not running in time')), 30_000);
+          const timer = setTimeout(() => reject(new Error('cluster not running in time')), 40_000);
+          let stderr = '';
+          child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+          void exited.then((code) => {
+            clearTimeout(timer);
+            reject(new Error(`cashew cluster exited with ${String(code)}: ${stderr}`));
+          });
           child.stdout?.on('data', () => {
             const line = output.split('\n').find((text) => text.includes('cashew cluster running'));
             if (line === undefined) return;
@@ -126,5 +132,5 @@ describe('cashew cluster', () => {
         }
       }
     }
-  });
+  }, 60_000);
 });

@@ -17,6 +17,31 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/** Whether a loopback port can be bound right now. */
+async function bindable(port: number): Promise<boolean> {
+  const server = createServer();
+  const bound = await new Promise<boolean>((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => resolve(true));
+  });
+  if (bound) await new Promise<void>((resolve) => server.close(() => resolve()));
+  return bound;
+}
+
+/**
+ * A free port for a server that is started by another process (redis-server, `cashew cluster`),
+ * chosen below the kernel's ephemeral range (32768+ here), so that the many outgoing connections of
+ * tests running at the same time cannot take it between this check and the bind.
+ */
+export async function serverPort(): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (await bindable(port)) return port;
+  }
+}
+
+const START_ATTEMPTS = 3;
+
 export interface TestRedis {
   readonly port: number;
   readonly url: string;
@@ -28,8 +53,8 @@ export interface TestRedis {
   dispose(): Promise<void>;
 }
 
-export async function startTestRedis(): Promise<TestRedis> {
-  const port = await freePort();
+export async function startTestRedis(attempt = 1): Promise<TestRedis> {
+  const port = await serverPort();
   const dir = mkdtempSync(join(tmpdir(), 'cashew-redis-'));
   let child: ChildProcess | undefined;
 
@@ -71,7 +96,13 @@ export async function startTestRedis(): Promise<TestRedis> {
     clearTimeout(timer);
   }
 
-  await start();
+  try {
+    await start();
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    if (attempt >= START_ATTEMPTS) throw error;
+    return startTestRedis(attempt + 1); // the port was taken after all: another one
+  }
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
