@@ -196,6 +196,8 @@ export async function startMosquitto(tls: TlsFiles, cpus: string | undefined): P
       'persistence false',
       'log_dest none',
       'max_queued_messages 100000',
+      // Like Cashew's listeners (and the raw Aedes baseline): no Nagle delay on small packets.
+      'set_tcp_nodelay true',
       `listener ${port} ${HOST}`,
       `listener ${tlsPort} ${HOST}`,
       `certfile ${tls.cert}`,

@@ -1,5 +1,7 @@
 // Raw Aedes, the baseline: the same aedes version and Cashew's AEDES_TUNING, no hooks, default
-// in-memory persistence, on a plain TCP and a TLS listener. "Cashew minus Cashew's code."
+// in-memory persistence, on a plain TCP and a TLS listener with the same socket option as Cashew's
+// listeners (TCP_NODELAY, without which small replies waited ~40 ms): "Cashew minus Cashew's code".
+// BENCH_NODELAY=0 gives aedes' own default (Nagle on), to measure what TCP_NODELAY costs.
 import { createServer } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { readFileSync } from 'node:fs';
@@ -9,14 +11,21 @@ import { AEDES_TUNING } from '../../broker/index.ts';
 import { serveBenchControl } from './control.ts';
 
 const aedes = await Aedes.createBroker({ ...AEDES_TUNING });
-const tcp = createServer((socket) => aedes.handle(socket));
+const noDelay = process.env.BENCH_NODELAY !== '0';
+const tcp = createServer((socket) => {
+  socket.setNoDelay(noDelay);
+  aedes.handle(socket);
+});
 const tls = createTlsServer(
   {
     cert: readFileSync(process.env.BENCH_TLS_CERT ?? ''),
     key: readFileSync(process.env.BENCH_TLS_KEY ?? ''),
     minVersion: 'TLSv1.2',
   },
-  (socket) => aedes.handle(socket),
+  (socket) => {
+    socket.setNoDelay(noDelay);
+    aedes.handle(socket);
+  },
 );
 tls.on('tlsClientError', () => undefined);
 await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve));
