@@ -24,5 +24,7 @@ export function serveBenchControl(
       });
     }
   });
+  // The benchmark that started this broker is gone (killed, crashed): do not linger.
+  process.on('disconnect', () => process.exit(0));
   process.send?.({ type: 'ready', ports });
 }
