@@ -23,6 +23,7 @@ import { createLogger, type Logger } from './logger.ts';
 import type { BrokerOptions } from './options.ts';
 import { trustListOf } from './proxy-protocol.ts';
 import { partitionedMemoryPersistence } from './persistence/partitioned-memory.ts';
+import { dropUnobservedSysEvents } from './sys-events.ts';
 import { createTokenVerifier } from './token/verify.ts';
 
 /** Aedes settings Cashew changes from the defaults, and why (docs/operations.md). */
@@ -105,11 +106,13 @@ export async function startBroker(
     ...adapter.hooks,
     ...(options.nodeId !== undefined && { id: options.nodeId }),
     // Retained messages indexed by partition; scale-out passes its own persistence in deps.aedes.
-    persistence: deps.aedes?.persistence ?? partitionedMemoryPersistence(),
+    persistence: (deps.aedes?.persistence as unknown) ?? partitionedMemoryPersistence(),
     ...cluster?.aedesOptions,
     ...deps.aedes,
   });
   cluster?.attach(aedes);
+  // One process, in-process emitter: nobody reads aedes' per-connect/per-SUBSCRIBE $SYS announcements.
+  if (cluster === undefined && deps.aedes?.mq === undefined) dropUnobservedSysEvents(aedes);
   aedes.on('clientDisconnect', (client) => adapter.forget(client));
   aedes.on('clientError', (client, error) =>
     logger.debug({ clientId: client.id, err: error.message }, 'client error'),

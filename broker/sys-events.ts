@@ -25,10 +25,10 @@ export function dropUnobservedSysEvents(aedes: Aedes): void {
   const filtered: Publish = (packet, ...rest) => {
     if (packet.topic.charCodeAt(0) === 36 /* $ */ && dropped.has(packet.topic)) {
       const done = rest.at(-1);
-      if (typeof done === 'function') process.nextTick(done as () => void);
+      if (typeof done === 'function') process.nextTick(done);
       return;
     }
     publish(packet, ...rest);
   };
-  aedes.publish = filtered as unknown as Aedes['publish'];
+  aedes.publish = filtered;
 }
