@@ -1,13 +1,14 @@
 // `npm run bench` (full, < 15 min) and `npm run bench -- --quick` (< 3 min): Cashew vs raw Aedes vs
 // Mosquitto, brokers pinned to one core, load generators in separate processes on the other(s),
 // broker CPU per operation read from /proc. Prints the table and writes bench/results/<mode>.{json,md,svg}.
-import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ensureDevCertificates } from '../certs/dev-certs.ts';
 import { cpuCount } from './lib/proc.ts';
-import { machineInfo, markdownTable, ratioChart, summarize, type ResultRow } from './lib/report.ts';
+import { machineInfo } from './lib/report.ts';
+import { writeResults } from './lib/output.ts';
 import { mosquittoAvailable, MOSQUITTO_BINARY, scratchDir, SYSTEMS, type SystemName } from './lib/systems.ts';
 import { createBenchKeys } from './lib/tokens.ts';
 import type { BenchContext } from './scenarios/context.ts';
@@ -27,7 +28,6 @@ const SCENARIOS: Record<string, (context: BenchContext) => Promise<void>> = {
   '3': idleMemory,
 };
 
-const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 
 function log(message: string): void {
   process.stderr.write(`${message}\n`);
@@ -88,40 +88,17 @@ async function main(): Promise<void> {
     await scenario(context);
     log(`scenario ${id} done in ${((Date.now() - began) / 1000).toFixed(0)} s`);
   }
-  const durationSec = (Date.now() - startedAt.getTime()) / 1000;
-  const summaries = context.rows.map((row: ResultRow) => summarize(row));
-  const mode = quick ? 'quick' : 'full';
-  const table = markdownTable(summaries);
-  const header =
-    `# Cashew benchmark (${mode})\n\n` +
-    `${startedAt.toISOString()}, ${durationSec.toFixed(0)} s, ${repetitions} repetition(s), medians. ` +
-    `Brokers pinned to CPU ${brokerCpus ?? 'any'}, load generators on CPU ${generatorCpus ?? 'any'}; ` +
-    `broker CPU from /proc (all threads). aedes ${versionOf('aedes')}, mqtt-packet ${versionOf('mqtt-packet')}, ` +
-    `Node ${process.version}. Ratios are Cashew ÷ the other system.\n\n`;
-  mkdirSync(RESULTS_DIR, { recursive: true });
-  writeFileSync(join(RESULTS_DIR, `${mode}.md`), `${header}${table}\n`);
-  writeFileSync(join(RESULTS_DIR, `${mode}.svg`), `${ratioChart(summaries)}\n`);
-  writeFileSync(
-    join(RESULTS_DIR, `${mode}.json`),
-    `${JSON.stringify(
-      {
-        mode,
-        startedAt: startedAt.toISOString(),
-        durationSec,
-        repetitions,
-        brokerCpus,
-        generatorCpus,
-        machine: machineInfo(),
-        versions: { aedes: versionOf('aedes'), mqtt: versionOf('mqtt') },
-        rows: summaries,
-      },
-      null,
-      2,
-    )}\n`,
-  );
-  process.stdout.write(
-    `\n${table}\n\nwritten: bench/results/${mode}.{md,json,svg} (${durationSec.toFixed(0)} s)\n`,
-  );
+  writeResults({
+    mode: quick ? 'quick' : 'full',
+    startedAt: startedAt.toISOString(),
+    durationSec: (Date.now() - startedAt.getTime()) / 1000,
+    repetitions,
+    brokerCpus,
+    generatorCpus,
+    machine: machineInfo(),
+    versions: { aedes: versionOf('aedes'), 'mqtt-packet': versionOf('mqtt-packet'), node: process.version },
+    rows: context.rows,
+  });
 }
 
 await main();

@@ -26,6 +26,25 @@ export interface Summary extends ResultRow {
   readonly met: boolean | undefined;
 }
 
+/**
+ * Cashew ÷ another system. Repetition i of both was measured in the same interleaved round, so the
+ * ratio is taken per repetition and the median of those ratios reported (a paired comparison: a noisy
+ * neighbour during one round weighs on both sides of its ratio). Falls back to the ratio of medians.
+ */
+function pairedRatio(
+  row: ResultRow,
+  other: SystemName,
+  cashewMedian: number,
+  otherMedian: number | undefined,
+): number {
+  const mine = row.runs.cashew ?? [];
+  const theirs = row.runs[other] ?? [];
+  if (mine.length > 1 && mine.length === theirs.length) {
+    return median(mine.map((value, index) => ratio(value, theirs[index] ?? Number.NaN)));
+  }
+  return ratio(cashewMedian, otherMedian ?? Number.NaN);
+}
+
 export function summarize(row: ResultRow): Summary {
   const medians: Partial<Record<SystemName, number>> = {};
   for (const system of SYSTEMS) {
@@ -33,8 +52,8 @@ export function summarize(row: ResultRow): Summary {
     if (runs !== undefined && runs.length > 0) medians[system] = median(runs);
   }
   const cashew = medians.cashew ?? Number.NaN;
-  const vsAedes = ratio(cashew, medians.aedes ?? Number.NaN);
-  const vsMosquitto = ratio(cashew, medians.mosquitto ?? Number.NaN);
+  const vsAedes = pairedRatio(row, 'aedes', cashew, medians.aedes);
+  const vsMosquitto = pairedRatio(row, 'mosquitto', cashew, medians.mosquitto);
   let met: boolean | undefined;
   const { target } = row;
   if (target?.kind === 'ratio-max') met = vsAedes <= target.value;
