@@ -28,7 +28,6 @@ const SCENARIOS: Record<string, (context: BenchContext) => Promise<void>> = {
   '3': idleMemory,
 };
 
-
 function log(message: string): void {
   process.stderr.write(`${message}\n`);
 }
