@@ -215,6 +215,9 @@ export function createAdapter(context: AdapterContext): Adapter {
     } else if (mayReceive(identity, packet.topic)) {
       // A command's sender is its topic's first level, verified for users only: a handler's event
       // that shares a command's name is not that user's command.
+      // A retained message is state, not a command: replayed to every handler (and every new pool
+      // member) that subscribes, it would be served again and again.
+      if (packet.retain) return null;
       if (!sentByHandler(packet)) {
         const filter = `+/${packet.topic.slice(packet.topic.indexOf('/') + 1)}`;
         return pools.route(identity.name, client, packet, filter);
