@@ -9,6 +9,7 @@ import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
+import { localRedisArgs, REDIS_SERVER_COMMAND } from '../broker/cluster/local-redis.ts';
 import { generate, parser, type Packet } from 'mqtt-packet';
 
 const SECRET = 'bench-secret-that-is-long-enough-0123456789';
@@ -96,19 +97,8 @@ function stopper(child: ChildProcess): () => Promise<void> {
 
 async function startRedis(dir: string): Promise<Child> {
   const port = await freePort();
-  const args = [
-    '--port',
-    String(port),
-    '--bind',
-    '127.0.0.1',
-    '--save',
-    '',
-    '--appendonly',
-    'no',
-    '--dir',
-    dir,
-  ];
-  const child = await start('redis-server', args, process.env, /Ready to accept connections/);
+  const args = localRedisArgs(port, dir);
+  const child = await start(REDIS_SERVER_COMMAND, args, process.env, /Ready to accept connections/);
   return track({ process: child, port, stop: stopper(child) });
 }
 

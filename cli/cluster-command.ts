@@ -7,11 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLogger, resolveOptions, type Logger } from '../broker/index.ts';
+import { localRedisArgs, REDIS_SERVER_COMMAND } from '../broker/cluster/local-redis.ts';
 import { CashewError } from '../protocol/index.ts';
 import { SETTING_FLAGS, settingsFrom } from './settings.ts';
 
 export const DEFAULT_CLUSTER_NODES = 3;
-const REDIS_SERVER = 'redis-server';
 const DEFAULT_LOCAL_REDIS_PORT = 6380;
 const START_TIMEOUT_MS = 20_000;
 const STOP_TIMEOUT_MS = 10_000;
@@ -80,20 +80,9 @@ async function startLocalRedis(
   logger: Logger,
 ): Promise<{ url: string; running: Running; dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'cashew-cluster-redis-'));
-  const args = [
-    '--port',
-    String(port),
-    '--bind',
-    '127.0.0.1',
-    '--save',
-    '',
-    '--appendonly',
-    'no',
-    '--dir',
-    dir,
-  ];
+  const args = localRedisArgs(port, dir);
   const output: string[] = [];
-  const running = run(REDIS_SERVER, args, process.env, (line) => output.push(line));
+  const running = run(REDIS_SERVER_COMMAND, args, process.env, (line) => output.push(line));
   running.child.once('error', (error) => output.push(error.message)); // e.g. redis-server not installed
   await waitForLine(running, (line) => line.includes('Ready to accept connections'), 'redis-server').catch(
     (error: unknown) => {

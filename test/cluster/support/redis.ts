@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { localRedisArgs } from '../../../broker/cluster/local-redis.ts';
 
 export const REDIS_SERVER = '/usr/bin/redis-server';
 const START_TIMEOUT_MS = 10_000;
@@ -59,11 +60,7 @@ export async function startTestRedis(attempt = 1): Promise<TestRedis> {
   let child: ChildProcess | undefined;
 
   async function start(): Promise<void> {
-    const process = spawn(
-      REDIS_SERVER,
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const process = spawn(REDIS_SERVER, localRedisArgs(port, dir), { stdio: ['ignore', 'pipe', 'pipe'] });
     child = process;
     await new Promise<void>((resolve, reject) => {
       let output = '';
