@@ -46,7 +46,7 @@ export function assertDevTokensExposureAllowed(options: BrokerOptions): void {
   throw new CashewError(
     'ERR_CONFIG_INVALID',
     `HOST=${options.host} is not a loopback address while the dev token endpoint is on (CASHEW_MODE=dev): ` +
-      'anyone who reaches the port could sign in as any user. Use HOST=127.0.0.1, turn the endpoint off ' +
+      'anyone who reaches the port could get a token for every user. Use HOST=127.0.0.1, turn the endpoint off ' +
       'with DEV_TOKENS=false, or accept the risk with DEV_TOKENS_ALLOW_REMOTE=true',
   );
 }
@@ -158,7 +158,7 @@ export function devTokenRoutes(options: BrokerOptions, logger: Logger): Map<stri
   );
   logger.warn(
     { path: DEV_TOKEN_PATH, host: options.host },
-    'DEV TOKEN ENDPOINT ON: anyone reaching this port can sign in as any user (dev mode only)',
+    'DEV TOKEN ENDPOINT ON: anyone reaching this port can get a token for every user (dev mode only)',
   );
   return routes;
 }
