@@ -1,46 +1,21 @@
 // Offline: a device with a persistent session disconnects, a handler process emits events to it,
 // the device reconnects and gets every event exactly once; commands issued offline go out on reconnect.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type CashewClient } from '../../client-sdk/index.ts';
 import { startTestBroker, type TestBroker } from '../support/broker.ts';
-import { startHandlerProcess, stopAll } from '../support/processes.ts';
-import { userToken } from '../support/tokens.ts';
+import { devicesOf, startEchoHandler, waitForState } from '../support/devices.ts';
+import { stopAll } from '../support/processes.ts';
 
 let broker: TestBroker;
-const devices: CashewClient[] = [];
-
-async function device(userId: string, suffix: string): Promise<CashewClient> {
-  const client = await connect({
-    url: broker.wssUrl,
-    token: userToken(userId),
-    clientIdSuffix: suffix,
-    mqtt: { ca: broker.ca },
-    backoff: { initialMs: 50, maxMs: 500 },
-  });
-  devices.push(client);
-  return client;
-}
-
-function waitForState(client: CashewClient, state: string, timeoutMs = 5_000): Promise<void> {
-  if (client.state === state) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`not ${state} within ${timeoutMs} ms`)), timeoutMs);
-    const stop = client.onState((current) => {
-      if (current !== state) return;
-      clearTimeout(timer);
-      stop();
-      resolve();
-    });
-  });
-}
+const devices = devicesOf(() => broker, { backoff: { initialMs: 50, maxMs: 500 } });
+const device = (userId: string, suffix: string) => devices.connect(userId, suffix);
 
 beforeAll(async () => {
   broker = await startTestBroker();
-  await startHandlerProcess('test/support/handlers/echo.ts', { url: broker.mqttsUrl });
+  await startEchoHandler(broker);
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.all(devices.map((client) => client.close()));
+  await devices.closeAll();
   await stopAll();
   await broker?.close();
 });

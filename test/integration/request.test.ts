@@ -1,32 +1,23 @@
 // Request/response through a real handler process, devices as SDK clients over WSS.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type CashewClient } from '../../client-sdk/index.ts';
+import { connect } from '../../client-sdk/index.ts';
 import { startTestBroker, type TestBroker } from '../support/broker.ts';
 import { connectClient, connected, closeAll } from '../support/clients.ts';
-import { startHandlerProcess, stopAll } from '../support/processes.ts';
+import { devicesOf, startEchoHandler } from '../support/devices.ts';
+import { stopAll } from '../support/processes.ts';
 import { userToken } from '../support/tokens.ts';
 
 let broker: TestBroker;
-const devices: CashewClient[] = [];
-
-async function device(userId: string, suffix = 'phone'): Promise<CashewClient> {
-  const client = await connect({
-    url: broker.wssUrl,
-    token: userToken(userId),
-    clientIdSuffix: suffix,
-    mqtt: { ca: broker.ca },
-  });
-  devices.push(client);
-  return client;
-}
+const devices = devicesOf(() => broker);
+const device = (userId: string, suffix?: string) => devices.connect(userId, suffix);
 
 beforeAll(async () => {
   broker = await startTestBroker();
-  await startHandlerProcess('test/support/handlers/echo.ts', { url: broker.mqttsUrl });
+  await startEchoHandler(broker);
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.all(devices.map((client) => client.close()));
+  await devices.closeAll();
   await stopAll();
   await broker?.close();
 });

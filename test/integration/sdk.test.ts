@@ -5,27 +5,12 @@ import { connect, decodeClaims, userIdOf, type CashewClient } from '../../client
 import { EventDedupe } from '../../client-sdk/event-dedupe.ts';
 import { startTestBroker, type TestBroker } from '../support/broker.ts';
 import { closeAll, connectClient, connected } from '../support/clients.ts';
+import { devicesOf, nextState } from '../support/devices.ts';
 import { userToken } from '../support/tokens.ts';
 
 let broker: TestBroker;
-const clients: CashewClient[] = [];
-
-function track(client: CashewClient): CashewClient {
-  clients.push(client);
-  return client;
-}
-
-function nextState(client: CashewClient, state: string, timeoutMs = 10_000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`not ${state} within ${timeoutMs} ms`)), timeoutMs);
-    const stop = client.onState((current) => {
-      if (current !== state) return;
-      clearTimeout(timer);
-      stop();
-      resolve();
-    });
-  });
-}
+const devices = devicesOf(() => broker);
+const track = (client: CashewClient) => devices.track(client);
 
 beforeAll(async () => {
   // No clock tolerance, so a 2 s token expires in 2 s.
@@ -33,7 +18,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all(clients.map((client) => client.close()));
+  await devices.closeAll();
   await broker?.close();
 });
 
