@@ -12,6 +12,7 @@ import {
   type Settings,
 } from '../../broker/index.ts';
 import { ensureDevCertificates } from '../../certs/dev-certs.ts';
+import { LogLines } from './log-lines.ts';
 
 export const TEST_SECRET = 'test-secret-that-is-long-enough-0123456789';
 
@@ -33,16 +34,10 @@ export interface TestBroker extends RunningBroker {
 
 export async function startTestBroker(settings: Settings = {}): Promise<TestBroker> {
   const { paths } = await ensureDevCertificates(TEST_CERTS_DIR);
-  const logLines: Record<string, unknown>[] = [];
-  const waiters = new Set<(line: Record<string, unknown>) => void>();
+  const log = new LogLines();
   const sink = new Writable({
     write(chunk: Buffer, _encoding, callback) {
-      for (const text of chunk.toString('utf8').split('\n')) {
-        if (text.trim() === '') continue;
-        const line = JSON.parse(text) as Record<string, unknown>;
-        logLines.push(line);
-        for (const waiter of waiters) waiter(line);
-      }
+      log.feed(chunk.toString('utf8'));
       callback();
     },
   });
@@ -59,30 +54,13 @@ export async function startTestBroker(settings: Settings = {}): Promise<TestBrok
   });
   const broker = await startBroker(options, { logger: createLogger(options.logLevel, sink) });
   const ca = await readFile(paths.ca);
-  function waitForLog(match: (line: Record<string, unknown>) => boolean, timeoutMs = 5000) {
-    const seen = logLines.find(match);
-    if (seen !== undefined) return Promise.resolve(seen);
-    return new Promise<Record<string, unknown>>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        waiters.delete(waiter);
-        reject(new Error('no matching log line'));
-      }, timeoutMs);
-      const waiter = (line: Record<string, unknown>) => {
-        if (!match(line)) return;
-        clearTimeout(timer);
-        waiters.delete(waiter);
-        resolve(line);
-      };
-      waiters.add(waiter);
-    });
-  }
   return {
     ...broker,
-    logLines,
+    logLines: log.lines,
     ca,
     mqttsUrl: `mqtts://localhost:${broker.ports.mqtts}`,
     wssUrl: `wss://localhost:${broker.ports.wss}/mqtt`,
-    waitForLog,
+    waitForLog: (match, timeoutMs = 5000) => log.waitFor(match, timeoutMs),
   };
 }
 

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SETTINGS } from '../../broker/index.ts';
+import { LogLines } from './log-lines.ts';
 
 export const CASHEW_BIN = fileURLToPath(new URL('../../bin/cashew.js', import.meta.url));
 
@@ -37,56 +38,19 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv): CliProcess {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const logLines: Record<string, unknown>[] = [];
-  const waiters = new Set<(line: Record<string, unknown>) => void>();
+  const log = new LogLines();
   let stderr = '';
-  let pending = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    pending += chunk.toString('utf8');
-    const lines = pending.split('\n');
-    pending = lines.pop() ?? '';
-    for (const text of lines) {
-      try {
-        const line = JSON.parse(text) as Record<string, unknown>;
-        logLines.push(line);
-        for (const waiter of waiters) waiter(line);
-      } catch {
-        // not a log line
-      }
-    }
-  });
+  child.stdout?.on('data', (chunk: Buffer) => log.feed(chunk.toString('utf8')));
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
   const exited = new Promise<number | string>((resolve) =>
     child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
   );
-  function waitForLog(match: (line: Record<string, unknown>) => boolean, timeoutMs = 20_000) {
-    const seen = logLines.find(match);
-    if (seen !== undefined) return Promise.resolve(seen);
-    return new Promise<Record<string, unknown>>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        waiters.delete(waiter);
-        reject(new Error(`no matching log line; stderr: ${stderr}`));
-      }, timeoutMs);
-      const waiter = (line: Record<string, unknown>) => {
-        if (!match(line)) return;
-        clearTimeout(timer);
-        waiters.delete(waiter);
-        resolve(line);
-      };
-      waiters.add(waiter);
-      void exited.then(() => {
-        if (!waiters.has(waiter)) return;
-        clearTimeout(timer);
-        waiters.delete(waiter);
-        reject(new Error(`process exited; stderr: ${stderr}`));
-      });
-    });
-  }
+  void exited.then(() => log.failAll(`process exited; stderr: ${stderr}`));
   return {
     child,
-    logLines,
+    logLines: log.lines,
     stderr: () => stderr,
-    waitForLog,
+    waitForLog: (match, timeoutMs = 20_000) => log.waitFor(match, timeoutMs, () => `; stderr: ${stderr}`),
     exited,
     kill: () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

@@ -9,12 +9,13 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Settings } from '../../../broker/index.ts';
 import { ensureDevCertificates } from '../../../certs/dev-certs.ts';
 import { TEST_CERTS_DIR, TEST_SECRET } from '../../support/broker.ts';
+import { LogLines, type LogLine } from '../../support/log-lines.ts';
 
 const CASHEW = new URL('../../../bin/cashew.js', import.meta.url).pathname;
 const START_TIMEOUT_MS = 20_000;
 const STOP_TIMEOUT_MS = 10_000;
 
-export type LogLine = Record<string, unknown>;
+export type { LogLine };
 
 export interface BrokerProcess {
   readonly nodeId: string;
@@ -56,46 +57,14 @@ export async function startBrokerProcess(
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const logLines: LogLine[] = [];
-  const waiters = new Set<(line: LogLine) => void>();
+  const log = new LogLines();
   let stderr = '';
-  let pending = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    pending += chunk.toString('utf8');
-    const lines = pending.split('\n');
-    pending = lines.pop() ?? '';
-    for (const text of lines) {
-      if (text.trim() === '') continue;
-      let line: LogLine;
-      try {
-        line = JSON.parse(text) as LogLine;
-      } catch {
-        continue;
-      }
-      logLines.push(line);
-      for (const waiter of waiters) waiter(line);
-    }
-  });
+  child.stdout?.on('data', (chunk: Buffer) => log.feed(chunk.toString('utf8')));
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
 
-  function waitForLog(match: (line: LogLine) => boolean, timeoutMs = 10_000): Promise<LogLine> {
-    const seen = logLines.find(match);
-    if (seen !== undefined) return Promise.resolve(seen);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        waiters.delete(waiter);
-        reject(new Error(`${nodeId}: no matching log line within ${timeoutMs} ms; stderr: ${stderr}`));
-      }, timeoutMs);
-      const waiter = (line: LogLine): void => {
-        if (!match(line)) return;
-        clearTimeout(timer);
-        waiters.delete(waiter);
-        resolve(line);
-      };
-      waiters.add(waiter);
-    });
-  }
+  const waitForLog = (match: (line: LogLine) => boolean, timeoutMs = 10_000): Promise<LogLine> =>
+    log.waitFor(match, timeoutMs, () => ` (${nodeId}); stderr: ${stderr}`);
 
   async function stop(signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> {
     if (child.exitCode === null && child.signalCode === null) {
@@ -125,7 +94,7 @@ export async function startBrokerProcess(
     mqttsUrl: `mqtts://localhost:${ports.mqtts}`,
     wssUrl: `wss://localhost:${ports.wss}/mqtt`,
     ca,
-    logLines,
+    logLines: log.lines,
     waitForLog,
     stop,
   };
