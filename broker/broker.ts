@@ -3,13 +3,13 @@
 import { readFile } from 'node:fs/promises';
 import { Aedes, type AedesOptions } from 'aedes';
 import { ensureDevCertificates } from '../certs/dev-certs.ts';
-import { createAdapter, type Adapter } from './adapter.ts';
+import { createAdapter, type Adapter } from './aedes/adapter.ts';
 import { startCluster } from './cluster/index.ts';
-import { demoPageRoutes } from './demo-page.ts';
-import { assertDevTokensExposureAllowed, devTokenRoutes } from './dev-token-endpoint.ts';
-import { ensureDevSecret } from './dev-credentials.ts';
-import { HandlerPools } from './handler-pool.ts';
-import { createRequestListener, sendJson, type Route } from './http.ts';
+import { demoPageRoutes } from './dev/demo-page.ts';
+import { assertDevTokensExposureAllowed, devTokenRoutes } from './dev/dev-token-endpoint.ts';
+import { ensureDevSecret } from './dev/dev-credentials.ts';
+import { HandlerPools } from './pools/handler-pools.ts';
+import { createRequestListener, sendJson, type Route } from './http/routes.ts';
 import {
   startMqttListener,
   startMqttsListener,
@@ -18,13 +18,13 @@ import {
   type Listener,
   type ListenerName,
   type TlsMaterial,
-} from './listeners.ts';
-import { createLogger, type Logger } from './logger.ts';
+} from './net/listeners.ts';
+import { createLogger, type Logger } from './log/logger.ts';
 import type { BrokerOptions } from './options.ts';
-import { trustListOf } from './proxy-protocol.ts';
-import { partitionedMemoryPersistence } from './persistence/partitioned-memory.ts';
-import { dropUnobservedSysEvents } from './sys-events.ts';
-import { createTokenVerifier } from './token/verify.ts';
+import { trustListOf } from './net/proxy-protocol.ts';
+import { partitionedMemoryPersistence } from './aedes/persistence/partitioned-memory.ts';
+import { dropUnobservedSysEvents } from './aedes/sys-events.ts';
+import { createTokenVerifier } from './auth/verify.ts';
 
 /** Aedes settings Cashew changes from the defaults, and why (docs/operations.md). */
 export const AEDES_TUNING = {

@@ -9,38 +9,30 @@ export {
   DEFAULT_USER_CLAIM,
   DEFAULT_CLUSTER_HEARTBEAT_MS,
 } from './options.ts';
-export type { BrokerOptions, TokenOptions, Settings, Setting, Mode, LogLevel } from './options.ts';
+export type { BrokerOptions, TokenOptions, Settings, Setting, Mode } from './options.ts';
+export type { LogLevel } from './log/logger.ts';
 export { startCluster, willBoundMs, clusterNodeId, ClusterPoolCoordinator } from './cluster/index.ts';
 export type { Cluster } from './cluster/index.ts';
-export { parseProxyHeader, trustListOf, isTrusted, PROXY_HEADER_TIMEOUT_MS } from './proxy-protocol.ts';
-export type { ProxiedAddress, HeaderParse } from './proxy-protocol.ts';
-export { createTokenVerifier } from './token/verify.ts';
-export type { TokenVerifier, Claims } from './token/verify.ts';
-export { ALGORITHMS } from './token/algorithms.ts';
-export type { Algorithm } from './token/algorithms.ts';
+export { parseProxyHeader, trustListOf, isTrusted, PROXY_HEADER_TIMEOUT_MS } from './net/proxy-protocol.ts';
+export type { ProxiedAddress, HeaderParse } from './net/proxy-protocol.ts';
+export { createTokenVerifier } from './auth/verify.ts';
+export type { TokenVerifier, Claims } from './auth/verify.ts';
+export { ALGORITHMS } from './auth/algorithms.ts';
+export type { Algorithm } from './auth/algorithms.ts';
+export { identityFromClaims, clientIdBelongsTo, clientIdFor, describeIdentity } from './auth/identity.ts';
+export type { Identity, UserIdentity, HandlerIdentity, Grant } from './auth/identity.ts';
+export { authorizeSubscription, authorizePublication, authorizeWill, mayReceive } from './policy/policy.ts';
+export type { Decision } from './policy/policy.ts';
+export { RETURN_CODES, SUBACK_FAILURE, REFUSED_TOPIC } from './aedes/adapter.ts';
+export { WEBSOCKET_PATH } from './net/listeners.ts';
+export type { Route } from './http/routes.ts';
+export { sendJson } from './http/routes.ts';
+export { createLogger } from './log/logger.ts';
+export type { Logger } from './log/logger.ts';
+export { ensureDevSecret, devSecretPath } from './dev/dev-credentials.ts';
 export {
-  identityFromClaims,
-  clientIdBelongsTo,
-  clientIdFor,
-  describeIdentity,
-  ALL,
-  HANDLER_CLIENT_ID_PREFIX,
-} from './identity.ts';
-export type { Identity, UserIdentity, HandlerIdentity, Grant } from './identity.ts';
-export {
-  authorizeSubscription,
-  authorizePublication,
-  authorizeWill,
-  mayReceive,
-  REPLY_LEVEL,
-} from './policy.ts';
-export type { Decision } from './policy.ts';
-export { RETURN_CODES, SUBACK_FAILURE, REFUSED_TOPIC } from './adapter.ts';
-export { WEBSOCKET_PATH } from './listeners.ts';
-export type { Route } from './http.ts';
-export { sendJson } from './http.ts';
-export { createLogger } from './logger.ts';
-export type { Logger } from './logger.ts';
-export { ensureDevSecret, devSecretPath } from './dev-credentials.ts';
-export { signDevToken, DEFAULT_USER_TOKEN_TTL_SEC, DEFAULT_HANDLER_TOKEN_TTL_SEC } from './token/sign.ts';
-export type { TokenSubject, SignOptions } from './token/sign.ts';
+  signDevToken,
+  DEFAULT_USER_TOKEN_TTL_SEC,
+  DEFAULT_HANDLER_TOKEN_TTL_SEC,
+} from './dev/sign-dev-token.ts';
+export type { TokenSubject, SignOptions } from './dev/sign-dev-token.ts';

@@ -1,12 +1,11 @@
 // Broker options: one interface with documented defaults, resolved and validated once at start.
 import { CashewError } from '../protocol/index.ts';
-import { isAddressOrSubnet } from './proxy-protocol.ts';
-import { ALGORITHMS, type Algorithm } from './token/algorithms.ts';
+import { isAddressOrSubnet } from './net/proxy-protocol.ts';
+import { LOG_LEVELS, type LogLevel } from './log/logger.ts';
+import { ALGORITHMS, type Algorithm } from './auth/algorithms.ts';
 
 export const MODES = ['dev', 'production'] as const;
 export type Mode = (typeof MODES)[number];
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface TokenOptions {
   /** Shared secret for HS256/384/512 (`JWT_SECRET`). */

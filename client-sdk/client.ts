@@ -8,7 +8,7 @@ import {
   isValidName,
   isValidUserId,
   replyFilter,
-  REPLY_SUFFIX,
+  REPLY_LEVEL,
 } from '../protocol/index.ts';
 import { Connection, type ConnectionState } from './connection.ts';
 import { EventDedupe } from './event-dedupe.ts';
@@ -103,7 +103,7 @@ export class CashewClient {
   #onMessage(topic: string, payload: Buffer, packet: IPublishPacket): void {
     const [, name, third] = topic.split('/');
     if (name === undefined) return;
-    if (third === REPLY_SUFFIX) {
+    if (third === REPLY_LEVEL) {
       const reply = decodeReply(payload);
       if (reply === undefined || !this.#pending.settle(reply))
         this.#options.logger?.debug({ topic }, 'reply with no waiting request ignored');

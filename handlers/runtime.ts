@@ -7,7 +7,9 @@ import {
   commandFilter,
   decodeCommand,
   encodeReply,
+  HANDLER_CLIENT_ID_PREFIX,
   HandlerError,
+  GRANT_ALL,
   parseUserTopic,
   replyTopic,
   type ReplyEnvelope,
@@ -17,7 +19,6 @@ import { processWithDeferredAck } from './deferred-ack.ts';
 
 export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
 export const DEFAULT_PUBLISH_TIMEOUT_MS = 10_000;
-const HANDLER_CLIENT_ID_PREFIX = '$handler/';
 
 export interface RunOptions {
   readonly url: string;
@@ -115,7 +116,7 @@ export async function runHandler(handler: Handler, options: RunOptions): Promise
       requestId: envelope.id,
       log: logger.child({ command: topic.name, userId: topic.userId }),
       emit: async (userId, event, data) => {
-        if (!events.has(event) && !events.has('*'))
+        if (!events.has(event) && !events.has(GRANT_ALL))
           throw new CashewError(
             'ERR_PUBLISH_NOT_AUTHORIZED',
             `event ${event} is not declared by ${handler.name}`,

@@ -1,9 +1,8 @@
 // The wire format of commands, replies and errors, shared by the handler runtime and the client SDK.
 // docs/protocol.md describes it. Browser-safe: no Node built-ins; payloads are bytes or strings.
 import { CashewError, ERROR_CODES, type ErrorCode } from './errors.ts';
-
-/** The level appended to a command topic for its replies: `<userId>/<command>/reply`. */
-export const REPLY_SUFFIX = 'reply';
+import { isRecord } from './guards.ts';
+import { REPLY_LEVEL } from './topics.ts';
 
 /** A command as published by a device on `<userId>/<command>`; `id` is absent for fire-and-forget. */
 export interface CommandEnvelope {
@@ -23,16 +22,12 @@ export type ReplyEnvelope =
 
 /** The topic of the replies to `command` for `userId`. */
 export function replyTopic(userId: string, command: string): string {
-  return `${userId}/${command}/${REPLY_SUFFIX}`;
+  return `${userId}/${command}/${REPLY_LEVEL}`;
 }
 
 /** The filter a device subscribes to once for every reply it may get. */
 export function replyFilter(userId: string): string {
-  return `${userId}/+/${REPLY_SUFFIX}`;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  return `${userId}/+/${REPLY_LEVEL}`;
 }
 
 /** Anything with a UTF-8 `toString` (Node Buffer, mqtt.js' browser Buffer) or a string. */

@@ -1,5 +1,8 @@
 export {
   MAX_USER_ID_LENGTH,
+  HANDLER_CLIENT_ID_PREFIX,
+  REPLY_LEVEL,
+  GRANT_ALL,
   isValidUserId,
   isValidName,
   userPartitionOf,
@@ -7,10 +10,10 @@ export {
   parseUserTopic,
   commandFilter,
 } from './topics.ts';
+export { isRecord } from './guards.ts';
 export { ERROR_CODES, CashewError, isCashewError } from './errors.ts';
 export type { ErrorCode } from './errors.ts';
 export {
-  REPLY_SUFFIX,
   replyTopic,
   replyFilter,
   encodeCommand,

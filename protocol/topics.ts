@@ -10,6 +10,15 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
 export const MAX_USER_ID_LENGTH = 128;
 
+/** Handlers' client ids start with this, then the handler's name: `$handler/<name>/<suffix>`. */
+export const HANDLER_CLIENT_ID_PREFIX = '$handler/';
+
+/** The level appended to a command topic for its replies: `<userId>/<command>/reply`. */
+export const REPLY_LEVEL = 'reply';
+
+/** In a handler's token, the explicit grant of every command or event (`"commands": ["*"]`). */
+export const GRANT_ALL = '*';
+
 /** A user id can stand as the first topic level: not empty, no separator, wildcard, `$` or NUL. */
 export function isValidUserId(id: unknown): id is string {
   return (

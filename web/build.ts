@@ -5,7 +5,7 @@ import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BuildOptions, Plugin } from 'esbuild';
-import { DEFAULT_DEMO_DIR } from '../broker/demo-page.ts';
+import { DEFAULT_DEMO_DIR } from '../broker/dev/demo-page.ts';
 
 const SOURCE_DIR = fileURLToPath(new URL('.', import.meta.url));
 const SDK_ENTRY = fileURLToPath(new URL('../client-sdk/index.ts', import.meta.url));

@@ -10,8 +10,8 @@ import {
   resolveOptions,
   type Settings,
 } from '../../broker/index.ts';
-import { createAdapter } from '../../broker/adapter.ts';
-import { HandlerPools } from '../../broker/handler-pool.ts';
+import { createAdapter } from '../../broker/aedes/adapter.ts';
+import { HandlerPools } from '../../broker/pools/handler-pools.ts';
 import { serveBenchControl } from './control.ts';
 
 const settings = JSON.parse(process.env.CASHEW_BENCH_SETTINGS ?? '{}') as Settings;

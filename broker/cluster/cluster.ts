@@ -12,10 +12,10 @@
 import type { Aedes, AedesOptions, AedesPublishPacket } from 'aedes';
 import aedesPersistenceRedis from 'aedes-persistence-redis';
 import mqemitterRedis from 'mqemitter-redis';
-import type { Logger } from '../logger.ts';
+import type { Logger } from '../log/logger.ts';
 import type { BrokerOptions } from '../options.ts';
 import { brokerIdOf, clusterNodeId, nodeIdOf } from './node-id.ts';
-import { ClusterPoolCoordinator } from './pool-coordinator.ts';
+import { ClusterPoolCoordinator } from '../pools/pool-coordinator.ts';
 import { connectRedis, redactedUrl, redisReady } from './redis-connection.ts';
 
 /** Brokers heard within this long before an outage are taken as alive when Redis is back. */

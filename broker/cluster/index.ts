@@ -6,7 +6,7 @@ export {
   chooseNode,
   messageHash,
   POOL_STATE_TTL_HEARTBEATS,
-} from './pool-coordinator.ts';
+} from '../pools/pool-coordinator.ts';
 export {
   connectRedis,
   redisReady,

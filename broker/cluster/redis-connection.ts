@@ -3,7 +3,7 @@
 // and logs each outage once, not once per retry.
 import { Redis } from 'ioredis';
 import { CashewError } from '../../protocol/index.ts';
-import type { Logger } from '../logger.ts';
+import type { Logger } from '../log/logger.ts';
 
 /** Longest pause between two reconnection attempts. */
 export const REDIS_MAX_RETRY_DELAY_MS = 1000;

@@ -3,7 +3,12 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { resolveOptions } from '../../broker/index.ts';
-import { isAddressOrSubnet, isTrusted, parseProxyHeader, trustListOf } from '../../broker/proxy-protocol.ts';
+import {
+  isAddressOrSubnet,
+  isTrusted,
+  parseProxyHeader,
+  trustListOf,
+} from '../../broker/net/proxy-protocol.ts';
 import { startTestBroker, type TestBroker } from '../support/broker.ts';
 import { connected } from '../support/clients.ts';
 import { userToken } from '../support/tokens.ts';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, resolveOptions, startBroker, type RunningBroker } from '../../broker/index.ts';
-import { demoPageRoutes } from '../../broker/demo-page.ts';
+import { demoPageRoutes } from '../../broker/dev/demo-page.ts';
 import { ensureDevCertificates } from '../../certs/dev-certs.ts';
 import { TEST_CERTS_DIR, TEST_SECRET } from '../support/broker.ts';
 

@@ -1,6 +1,6 @@
 // The embedded broker drops aedes' $SYS announcements nobody can read; every client publish still flows.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dropUnobservedSysEvents, UNOBSERVED_SYS_EVENTS } from '../../broker/sys-events.ts';
+import { dropUnobservedSysEvents, UNOBSERVED_SYS_EVENTS } from '../../broker/aedes/sys-events.ts';
 import { startTestBroker, type TestBroker } from '../support/broker.ts';
 import { closeAll, connectClient, connected } from '../support/clients.ts';
 import { userToken } from '../support/tokens.ts';

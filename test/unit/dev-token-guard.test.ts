@@ -1,7 +1,7 @@
 // The pure side of the dev token endpoint: which hosts are loopback, and when the broker refuses to start.
 import { describe, expect, it } from 'vitest';
 import { resolveOptions, type Settings } from '../../broker/index.ts';
-import { assertDevTokensExposureAllowed, isLoopbackHost } from '../../broker/dev-token-endpoint.ts';
+import { assertDevTokensExposureAllowed, isLoopbackHost } from '../../broker/dev/dev-token-endpoint.ts';
 
 const SECRET = 'unit-secret-that-is-long-enough-0123456789';
 

@@ -1,13 +1,7 @@
 // Identity from claims and the binding of client ids to identities, no sockets.
 import { describe, expect, it } from 'vitest';
-import {
-  ALL,
-  clientIdBelongsTo,
-  clientIdFor,
-  identityFromClaims,
-  type Identity,
-} from '../../broker/index.ts';
-import { isValidUserId, parseUserTopic, userPartitionOf } from '../../protocol/index.ts';
+import { clientIdBelongsTo, clientIdFor, identityFromClaims, type Identity } from '../../broker/index.ts';
+import { GRANT_ALL, isValidUserId, parseUserTopic, userPartitionOf } from '../../protocol/index.ts';
 
 const exp = 2_000_000_000;
 
@@ -60,13 +54,13 @@ describe('identityFromClaims', () => {
       'sub',
       0,
     );
-    expect(handler).toMatchObject({ role: 'handler', name: 'apples', events: ALL });
-    expect(handler.role === 'handler' && handler.commands !== ALL && [...handler.commands]).toEqual([
+    expect(handler).toMatchObject({ role: 'handler', name: 'apples', events: GRANT_ALL });
+    expect(handler.role === 'handler' && handler.commands !== GRANT_ALL && [...handler.commands]).toEqual([
       'get_apples',
     ]);
     const bare = identityFromClaims({ handler: { name: 'bare' }, exp }, 'sub', 0);
-    expect(bare.role === 'handler' && bare.commands !== ALL && bare.commands.size).toBe(0);
-    expect(bare.role === 'handler' && bare.events !== ALL && bare.events.size).toBe(0);
+    expect(bare.role === 'handler' && bare.commands !== GRANT_ALL && bare.commands.size).toBe(0);
+    expect(bare.role === 'handler' && bare.events !== GRANT_ALL && bare.events.size).toBe(0);
   });
 
   it.each([

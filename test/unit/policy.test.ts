@@ -1,7 +1,6 @@
 // The pure authorization policy: topic rules for users and handlers, no sockets.
 import { describe, expect, it } from 'vitest';
 import {
-  ALL,
   authorizePublication,
   authorizeSubscription,
   authorizeWill,
@@ -9,6 +8,7 @@ import {
   type HandlerIdentity,
   type UserIdentity,
 } from '../../broker/index.ts';
+import { GRANT_ALL } from '../../protocol/index.ts';
 
 const user: UserIdentity = { role: 'user', userId: '68946', partitionPrefix: '68946/', expiresAt: 0 };
 const handler: HandlerIdentity = {
@@ -18,7 +18,7 @@ const handler: HandlerIdentity = {
   events: new Set(['got_apples']),
   expiresAt: 0,
 };
-const allHandler: HandlerIdentity = { ...handler, name: 'all', commands: ALL, events: ALL };
+const allHandler: HandlerIdentity = { ...handler, name: 'all', commands: GRANT_ALL, events: GRANT_ALL };
 const nothingHandler: HandlerIdentity = { ...handler, name: 'none', commands: new Set(), events: new Set() };
 
 describe('user subscriptions', () => {

@@ -4,7 +4,7 @@ import {
   PartitionedRetainedStore,
   topicMatches,
   type RetainedPacket,
-} from '../../broker/persistence/retained-store.ts';
+} from '../../broker/aedes/persistence/retained-store.ts';
 
 function retained(topic: string, payload: string): RetainedPacket {
   return { cmd: 'publish', topic, payload: Buffer.from(payload), qos: 0, retain: true };

@@ -2,8 +2,8 @@
 import { createSecretKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { describe, expect, it } from 'vitest';
-import { verifyJwsSignature } from '../../broker/token/signature.ts';
-import type { Algorithm } from '../../broker/token/algorithms.ts';
+import { verifyJwsSignature } from '../../broker/auth/signature.ts';
+import type { Algorithm } from '../../broker/auth/algorithms.ts';
 
 function parts(token: string): [string, Buffer] {
   const dot = token.lastIndexOf('.');

@@ -1,7 +1,7 @@
 // Token verification: a small factory that validates its options once and returns an async verify.
 // The token is split and decoded once; the signature is checked with node:crypto (signature.ts),
 // then the registered claims (exp, nbf, iss, aud) with the same rules jsonwebtoken applies.
-import { CashewError } from '../../protocol/index.ts';
+import { CashewError, isRecord } from '../../protocol/index.ts';
 import type { TokenOptions } from '../options.ts';
 import { isAlgorithm } from './algorithms.ts';
 import { prepareKeys, type PreparedKeys } from './keys.ts';
@@ -24,10 +24,6 @@ function decodeSegment(segment: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 interface DecodedToken {

@@ -6,7 +6,7 @@
 // disconnects (crash, SIGKILL, network), its in-flight commands are re-dispatched to another member
 // of the pool, or held for a while when none is left. docs/handlers.md states the guarantee.
 import type { AedesPublishPacket, Client, PublishPacket } from 'aedes';
-import type { Logger } from './logger.ts';
+import type { Logger } from '../log/logger.ts';
 
 /** The brokerId of re-dispatched packets: its own dedupe counter space in aedes. */
 const REDISPATCH_BROKER_ID = 'cashew-pool-redispatch';
@@ -16,7 +16,7 @@ export const DEFAULT_ORPHAN_TTL_MS = 30_000;
 export const DEFAULT_MAX_ORPHANS = 10_000;
 const ORPHAN_RETRY_MS = 200;
 
-/** Cross-node coordination of pools (broker/cluster/pool-coordinator.ts); absent on a single node. */
+/** Cross-node coordination of pools (broker/pools/pool-coordinator.ts); absent on a single node. */
 export interface PoolCoordinator {
   /** Whether a member on this node serves the message; false when a member on another node does. */
   servesHere(name: string, packet: AedesPublishPacket): boolean;

@@ -1,20 +1,18 @@
 // The one place where the pure policy becomes aedes callbacks, and error codes become MQTT return codes.
 import type { AedesOptions, AedesPublishPacket, AuthenticateError, Client, PublishPacket } from 'aedes';
-import { CashewError, type ErrorCode } from '../protocol/index.ts';
-import { auditRefusal, type AuditAction } from './audit.ts';
-import type { HandlerPools } from './handler-pool.ts';
 import {
-  clientIdBelongsTo,
-  describeIdentity,
-  identityFromClaims,
+  CashewError,
   HANDLER_CLIENT_ID_PREFIX,
-  type Identity,
-} from './identity.ts';
-import type { Logger } from './logger.ts';
-import type { TokenOptions } from './options.ts';
-import { authorizePublication, authorizeSubscription, authorizeWill, mayReceive } from './policy.ts';
-import type { TokenVerifier } from './token/verify.ts';
-import { isValidUserId } from '../protocol/index.ts';
+  isValidUserId,
+  type ErrorCode,
+} from '../../protocol/index.ts';
+import { auditRefusal, type AuditAction } from '../log/audit.ts';
+import type { HandlerPools } from '../pools/handler-pools.ts';
+import { clientIdBelongsTo, describeIdentity, identityFromClaims, type Identity } from '../auth/identity.ts';
+import type { Logger } from '../log/logger.ts';
+import type { TokenOptions } from '../options.ts';
+import { authorizePublication, authorizeSubscription, authorizeWill, mayReceive } from '../policy/policy.ts';
+import type { TokenVerifier } from '../auth/verify.ts';
 
 /** MQTT 3.1.1 CONNACK return codes. */
 export const RETURN_CODES = {

@@ -1,6 +1,8 @@
 // Structured logs: one JSON object per line (pino), with a level.
 import { pino, type Logger } from 'pino';
-import type { LogLevel } from './options.ts';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export type { Logger };
 

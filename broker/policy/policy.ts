@@ -1,17 +1,14 @@
 // The authorization policy: pure functions over an identity and a topic, no sockets, no aedes.
-import { isValidName, isValidUserId } from '../protocol/index.ts';
-import { ALL, type Grant, type HandlerIdentity, type Identity } from './identity.ts';
+import { GRANT_ALL, isValidName, isValidUserId, REPLY_LEVEL } from '../../protocol/index.ts';
+import type { Grant, HandlerIdentity, Identity } from '../auth/identity.ts';
 
 export type Decision = { readonly allowed: true } | { readonly allowed: false; readonly reason: string };
 
 const ALLOWED: Decision = Object.freeze({ allowed: true });
 const refuse = (reason: string): Decision => ({ allowed: false, reason });
 
-/** The reply to command `<c>` for user `<u>` is published on `<u>/<c>/reply`. */
-export const REPLY_LEVEL = 'reply';
-
 function granted(grant: Grant, name: string): boolean {
-  return grant === ALL || grant.has(name);
+  return grant === GRANT_ALL || grant.has(name);
 }
 
 function levelsOf(topic: string): string[] {

@@ -1,5 +1,5 @@
 // Every refusal is one structured audit line: who, what, why.
-import type { ErrorCode } from '../protocol/index.ts';
+import type { ErrorCode } from '../../protocol/index.ts';
 import type { Logger } from './logger.ts';
 
 export const AUDIT_ACTIONS = ['connect', 'subscribe', 'publish', 'will', 'forward', 'expire'] as const;

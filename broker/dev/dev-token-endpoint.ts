@@ -3,11 +3,11 @@
 // loopback interface unless DEV_TOKENS_ALLOW_REMOTE=true: anyone who reaches it can be any user.
 import type { IncomingMessage } from 'node:http';
 import { isIPv4, isIPv6 } from 'node:net';
-import { CashewError, isValidUserId } from '../protocol/index.ts';
-import { sendJson, type Route } from './http.ts';
-import type { Logger } from './logger.ts';
-import type { BrokerOptions } from './options.ts';
-import { DEFAULT_USER_TOKEN_TTL_SEC, signDevToken } from './token/sign.ts';
+import { CashewError, isRecord, isValidUserId } from '../../protocol/index.ts';
+import { sendJson, type Route } from '../http/routes.ts';
+import type { Logger } from '../log/logger.ts';
+import type { BrokerOptions } from '../options.ts';
+import { DEFAULT_USER_TOKEN_TTL_SEC, signDevToken } from './sign-dev-token.ts';
 
 export const DEV_TOKEN_PATH = '/dev/token';
 /** The longest lifetime a dev token may ask for (1 day). */
@@ -57,10 +57,6 @@ export interface DevTokenEndpointOptions {
   readonly issuer?: string;
   readonly audience?: string;
   readonly logger: Logger;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 async function readBody(request: IncomingMessage): Promise<string> {

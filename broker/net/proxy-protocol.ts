@@ -5,7 +5,7 @@
 // itself (they serve aedes-server-factory, whose PROXY support trusts every peer), hence this file.
 import { BlockList, createServer, isIP, type Server, type Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import type { Logger } from './logger.ts';
+import type { Logger } from '../log/logger.ts';
 
 export interface ProxiedAddress {
   readonly address: string;

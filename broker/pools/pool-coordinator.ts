@@ -3,12 +3,12 @@
 // pool every node has (a small state message on the shared emitter, on change and every heartbeat),
 // and all nodes make the same choice from the same data: a hash of the message's
 // `brokerId:brokerCounter` picks a member slot, weighted by member count, and only the node owning
-// that slot forwards it, to the member its local pool chooses (broker/handler-pool.ts).
+// that slot forwards it, to the member its local pool chooses (broker/pools/handler-pools.ts).
 // docs/scaling.md states the guarantee and the windows where the views of two nodes differ.
 import type { Aedes, AedesPublishPacket, PublishPacket } from 'aedes';
-import type { PoolCoordinator } from '../handler-pool.ts';
-import type { Logger } from '../logger.ts';
-import { nodeIdOf } from './node-id.ts';
+import type { PoolCoordinator } from './handler-pools.ts';
+import type { Logger } from '../log/logger.ts';
+import { nodeIdOf } from '../cluster/node-id.ts';
 
 const noop = (): void => {};
 const STATE_TOPIC_SUFFIX = '/cashew/pools';

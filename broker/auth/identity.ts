@@ -1,10 +1,16 @@
 // Who a connection is, decided once from the verified claims: a user (a device) or a handler.
-import { CashewError, isValidName, isValidUserId } from '../protocol/index.ts';
-import type { Claims } from './token/verify.ts';
+import {
+  CashewError,
+  GRANT_ALL,
+  HANDLER_CLIENT_ID_PREFIX,
+  isRecord,
+  isValidName,
+  isValidUserId,
+} from '../../protocol/index.ts';
+import type { Claims } from './verify.ts';
 
-/** An explicit grant of every command or event. Nothing is granted by omission. */
-export const ALL = '*';
-export type Grant = ReadonlySet<string> | typeof ALL;
+/** An explicit grant of every command or event (`GRANT_ALL`). Nothing is granted by omission. */
+export type Grant = ReadonlySet<string> | typeof GRANT_ALL;
 
 export interface UserIdentity {
   readonly role: 'user';
@@ -25,17 +31,11 @@ export interface HandlerIdentity {
 
 export type Identity = UserIdentity | HandlerIdentity;
 
-export const HANDLER_CLIENT_ID_PREFIX = '$handler/';
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function grantOf(value: unknown, what: string): Grant {
   if (value === undefined) return new Set();
   if (!Array.isArray(value))
     throw new CashewError('ERR_IDENTITY_INVALID', `handler.${what} must be an array`);
-  if (value.includes(ALL)) return ALL;
+  if (value.includes(GRANT_ALL)) return GRANT_ALL;
   for (const name of value) {
     if (!isValidName(name)) {
       throw new CashewError(

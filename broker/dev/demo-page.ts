@@ -4,11 +4,11 @@
 import { readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Route } from './http.ts';
+import type { Route } from '../http/routes.ts';
 
 export const DEMO_PATH = '/demo/';
 /** Where `npm run build:web` writes the demo app. */
-export const DEFAULT_DEMO_DIR = fileURLToPath(new URL('../dist/web/', import.meta.url));
+export const DEFAULT_DEMO_DIR = fileURLToPath(new URL('../../dist/web/', import.meta.url));
 /** The files of the built demo app; nothing else under `/demo/` is served. */
 export const DEMO_FILES = ['index.html', 'style.css', 'app.js', 'cashew-sdk.js'] as const;
 

@@ -1,17 +1,13 @@
 // A remote JSON Web Key Set (Auth0-style): keys cached by `kid`, refetched when an unknown `kid`
 // shows up (key rotation), at most once per cooldown so a flood of bad tokens cannot hammer the IdP.
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
-import { CashewError } from '../../protocol/index.ts';
+import { CashewError, isRecord } from '../../protocol/index.ts';
 
 export const DEFAULT_JWKS_TIMEOUT_MS = 5_000;
 
 interface CachedKey {
   readonly key: KeyObject;
   readonly alg: string | undefined;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Turns the `keys` of a JWKS document into KeyObjects; symmetric and non-signing keys are skipped. */

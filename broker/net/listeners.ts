@@ -6,7 +6,7 @@ import { createServer as createTcpServer, type AddressInfo, type Server as TcpSe
 import { createServer as createTlsServer } from 'node:tls';
 import type { Aedes } from 'aedes';
 import { WebSocketServer, createWebSocketStream } from 'ws';
-import type { Route } from './http.ts';
+import type { Route } from '../http/routes.ts';
 import { proxyProtocolFront, type ProxyFrontOptions } from './proxy-protocol.ts';
 
 export const WEBSOCKET_PATH = '/mqtt';
@@ -18,7 +18,7 @@ export interface TlsMaterial {
 
 export type ListenerName = 'mqtts' | 'wss' | 'mqtt' | 'ws';
 
-/** PROXY protocol settings for the TLS and WSS listeners (broker/proxy-protocol.ts). */
+/** PROXY protocol settings for the TLS and WSS listeners (broker/net/proxy-protocol.ts). */
 export type ProxyOptions = Omit<ProxyFrontOptions, 'listener'>;
 
 export interface Listener {
