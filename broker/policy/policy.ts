@@ -1,11 +1,26 @@
 // The authorization policy: pure functions over an identity and a topic, no sockets, no aedes.
-import { GRANT_ALL, isValidName, isValidUserId, REPLY_LEVEL } from '../../protocol/index.ts';
+import {
+  GRANT_ALL,
+  HANDLER_CLIENT_ID_PREFIX,
+  isValidName,
+  isValidUserId,
+  REPLY_LEVEL,
+} from '../../protocol/index.ts';
 import type { Grant, HandlerIdentity, Identity } from '../auth/identity.ts';
 
-export type Decision = { readonly allowed: true } | { readonly allowed: false; readonly reason: string };
+/**
+ * A policy answer. A refusal is audited unless `routine`: a message withheld by design, not an
+ * attempt by anybody (a retained command replayed to a handler).
+ */
+export type Decision =
+  | { readonly allowed: true }
+  | { readonly allowed: false; readonly reason: string; readonly routine?: true };
 
 const ALLOWED: Decision = Object.freeze({ allowed: true });
 const refuse = (reason: string): Decision => ({ allowed: false, reason });
+
+/** A client whose token was not verified (or whose connection has ended) may do nothing. */
+export const NOT_AUTHENTICATED: Decision = Object.freeze({ allowed: false, reason: 'not authenticated' });
 
 function granted(grant: Grant, name: string): boolean {
   return grant === GRANT_ALL || grant.has(name);
@@ -70,4 +85,52 @@ export function mayReceive(identity: Identity, topic: string): boolean {
 /** The will is held to the publish rules, checked when it is declared. */
 export function authorizeWill(identity: Identity, topic: string): Decision {
   return authorizePublication(identity, topic);
+}
+
+/** Whether a client id is a handler's (`$handler/<name>/…`, bound to a handler identity at CONNECT). */
+function isHandlerClientId(clientId: string | undefined): boolean {
+  return clientId !== undefined && clientId.startsWith(HANDLER_CLIENT_ID_PREFIX);
+}
+
+/**
+ * The will of a client that died on another node is published with no live client, so no identity:
+ * it is judged by the client id it was stored with, which CONNECT bound to the identity. A user's
+ * will stays inside the partition its client id names; a handler's was checked when it was declared
+ * (and stored only then).
+ */
+export function authorizeOrphanWill(clientId: string | undefined, topic: string): Decision {
+  if (isHandlerClientId(clientId)) return ALLOWED;
+  const userId = (clientId ?? '').split('/')[0];
+  const inside = isValidUserId(userId) && (topic === userId || topic.startsWith(`${userId}/`));
+  return inside ? ALLOWED : refuse('orphan will outside its partition');
+}
+
+/** What the policy needs to know about a message about to be delivered to a subscriber. */
+export interface Delivery {
+  readonly topic: string;
+  readonly retain: boolean;
+  /** The client id of the publisher; undefined for the broker's own messages. */
+  readonly publisherId: string | undefined;
+}
+
+const OUTSIDE_RECEIVABLE = refuse('message outside what the identity may receive');
+const RETAINED_COMMAND: Decision = Object.freeze({
+  allowed: false,
+  reason: 'a retained message is state, not a command',
+  routine: true,
+});
+const HANDLER_PUBLICATION = refuse('a handler publication is not a user command');
+
+/**
+ * Whether a message may be delivered to this identity (aedes' forward path, also for messages queued
+ * in a persistent session). Beyond `mayReceive`, for handlers: a command's sender is its topic's first
+ * level, verified for users only, so a handler's event that shares a command's name is not that
+ * user's command; and a retained message is state, not a command: replayed to every handler (and
+ * every new pool member) that subscribes, it would be served again and again.
+ */
+export function authorizeDelivery(identity: Identity, delivery: Delivery): Decision {
+  if (!mayReceive(identity, delivery.topic)) return OUTSIDE_RECEIVABLE;
+  if (identity.role === 'user') return ALLOWED;
+  if (delivery.retain) return RETAINED_COMMAND;
+  return isHandlerClientId(delivery.publisherId) ? HANDLER_PUBLICATION : ALLOWED;
 }

@@ -8,6 +8,7 @@ import {
   type HandlerIdentity,
   type UserIdentity,
 } from '../../broker/index.ts';
+import { authorizeDelivery, authorizeOrphanWill, NOT_AUTHENTICATED } from '../../broker/policy/policy.ts';
 import { GRANT_ALL } from '../../protocol/index.ts';
 
 const user: UserIdentity = { role: 'user', userId: '68946', partitionPrefix: '68946/', expiresAt: 0 };
@@ -140,5 +141,88 @@ describe('mayReceive (the per-delivery re-check)', () => {
     expect(mayReceive(handler, '/get_apples')).toBe(false);
     expect(mayReceive(allHandler, '68946/anything')).toBe(true);
     expect(mayReceive(nothingHandler, '68946/get_apples')).toBe(false);
+  });
+});
+
+describe('wills of clients that died on another node (no identity, judged by the stored client id)', () => {
+  it.each([
+    ['68946/phone', '68946/gone'],
+    ['68946/phone', '68946'],
+    ['68946', '68946/a/b'],
+    ['$handler/apples/1', 'anything/at_all'],
+  ])('allows the will of %s on %s', (clientId, topic) => {
+    expect(authorizeOrphanWill(clientId, topic)).toEqual({ allowed: true });
+  });
+  it.each([
+    ['68946/phone', '4711/gone'],
+    ['68946/phone', '689461/gone'],
+    ['68946/phone', '$SYS/x'],
+    ['', '68946/gone'],
+    ['/phone', '/gone'],
+    ['+/phone', '+/gone'],
+    [undefined, '68946/gone'],
+    ['$handlerx/apples', '68946/gone'],
+  ])('refuses the will of %j on %s', (clientId, topic) => {
+    expect(authorizeOrphanWill(clientId, topic)).toEqual({
+      allowed: false,
+      reason: 'orphan will outside its partition',
+    });
+  });
+});
+
+describe('authorizeDelivery (aedes forward path)', () => {
+  const from = (publisherId: string | undefined, retain = false) => ({ retain, publisherId });
+
+  it('delivers to a user what it may receive, retained or not, whoever published it', () => {
+    expect(authorizeDelivery(user, { topic: '68946/x', ...from('68946/a', true) }).allowed).toBe(true);
+    expect(authorizeDelivery(user, { topic: '68946/got_apples', ...from('$handler/apples/1') }).allowed).toBe(
+      true,
+    );
+    expect(authorizeDelivery(user, { topic: '68946', ...from(undefined) }).allowed).toBe(true);
+  });
+
+  it('refuses (audited) a message outside what the identity may receive', () => {
+    for (const [identity, topic] of [
+      [user, '4711/x'],
+      [handler, '68946/got_apples'],
+      [handler, '68946/get_apples/reply'],
+    ] as const) {
+      const decision = authorizeDelivery(identity, { topic, ...from('4711/a') });
+      expect(decision).toEqual({ allowed: false, reason: 'message outside what the identity may receive' });
+    }
+  });
+
+  it("delivers a user's command to a handler that serves it", () => {
+    expect(authorizeDelivery(handler, { topic: '68946/get_apples', ...from('68946/phone') })).toEqual({
+      allowed: true,
+    });
+    expect(authorizeDelivery(handler, { topic: '68946/get_apples', ...from(undefined) }).allowed).toBe(true);
+  });
+
+  it("refuses (audited) a handler's publication that shares a command's name: it is not that user's command", () => {
+    expect(authorizeDelivery(allHandler, { topic: '68946/get_apples', ...from('$handler/other/1') })).toEqual({
+      allowed: false,
+      reason: 'a handler publication is not a user command',
+    });
+  });
+
+  it('withholds (routine, not audited) a retained message from a handler: state is not a command', () => {
+    const decision = authorizeDelivery(handler, { topic: '68946/get_apples', ...from('68946/phone', true) });
+    expect(decision).toEqual({
+      allowed: false,
+      reason: 'a retained message is state, not a command',
+      routine: true,
+    });
+  });
+
+  it('never marks a refusal of a user as routine', () => {
+    const decision = authorizeDelivery(user, { topic: '4711/x', ...from('4711/a', true) });
+    expect(decision.allowed === false && decision.routine).toBeFalsy();
+  });
+});
+
+describe('NOT_AUTHENTICATED', () => {
+  it('is a refusal with a reason', () => {
+    expect(NOT_AUTHENTICATED).toEqual({ allowed: false, reason: 'not authenticated' });
   });
 });
