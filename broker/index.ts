@@ -1,4 +1,5 @@
-export { startBroker, AEDES_TUNING } from './broker.ts';
+export { startBroker } from './broker.ts';
+export { AEDES_TUNING } from './aedes/tuning.ts';
 export type { RunningBroker, StartDependencies, Ports } from './broker.ts';
 export {
   resolveOptions,
@@ -23,7 +24,7 @@ export { identityFromClaims, clientIdBelongsTo, clientIdFor, describeIdentity } 
 export type { Identity, UserIdentity, HandlerIdentity, Grant } from './auth/identity.ts';
 export { authorizeSubscription, authorizePublication, authorizeWill, mayReceive } from './policy/policy.ts';
 export type { Decision } from './policy/policy.ts';
-export { RETURN_CODES, SUBACK_FAILURE, REFUSED_TOPIC } from './aedes/adapter.ts';
+export { RETURN_CODES, SUBACK_FAILURE, REFUSED_TOPIC } from './aedes/return-codes.ts';
 export { WEBSOCKET_PATH } from './net/listeners.ts';
 export type { Route } from './http/routes.ts';
 export { sendJson } from './http/routes.ts';

@@ -2,17 +2,11 @@
 //
 // mqtt.js 5 sends the PUBACK when `handleMessage`'s callback is called, and reads no further packet
 // until then, which would process commands one at a time and could deadlock on our own PUBACKs. So
-// the callback is called at once with an error, which mqtt.js (5.16, `handlers/publish.js`) takes as
-// "send no PUBACK" and then moves on; the PUBACK is sent here when the command is done. This relies on
-// two mqtt.js internals (that error path and `_sendPacket`), pinned by test/integration/pool.test.ts.
+// the callback is called at once with an error that mqtt.js takes as "send no PUBACK" before moving
+// on; the PUBACK is sent here when the command is done. The two mqtt.js internals this relies on are
+// in mqtt-internals.ts.
 import type { IPublishPacket, MqttClient } from 'mqtt';
-
-interface PacketSender {
-  _sendPacket(packet: { cmd: 'puback'; messageId: number }, callback: (error?: Error) => void): void;
-}
-
-/** The error handed to mqtt.js to skip its own PUBACK; never surfaces anywhere. */
-const ACK_DEFERRED = new Error('PUBACK deferred until the command is processed');
+import { sendPuback, SKIP_PUBACK } from './mqtt-internals.ts';
 
 export type MessageProcessor = (packet: IPublishPacket) => Promise<void>;
 
@@ -38,11 +32,10 @@ export function processWithDeferredAck(
     void process(packet)
       .catch(() => undefined)
       .then(() => {
-        if (deferred && receivedOn === connection && client.connected)
-          (client as unknown as PacketSender)._sendPacket({ cmd: 'puback', messageId }, () => undefined);
+        if (deferred && receivedOn === connection && client.connected) sendPuback(client, messageId);
         settled();
       });
-    if (deferred) callback(ACK_DEFERRED);
+    if (deferred) callback(SKIP_PUBACK);
     else callback();
   };
 }

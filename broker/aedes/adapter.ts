@@ -1,57 +1,26 @@
-// The one place where the pure policy becomes aedes callbacks, and error codes become MQTT return codes.
-import type { AedesOptions, AedesPublishPacket, AuthenticateError, Client, PublishPacket } from 'aedes';
-import {
-  CashewError,
-  HANDLER_CLIENT_ID_PREFIX,
-  isValidUserId,
-  type ErrorCode,
-} from '../../protocol/index.ts';
+// The one place where the pure policy becomes aedes callbacks, and error codes become MQTT return
+// codes. It decides nothing itself: every rule is in broker/policy/policy.ts, every read of an aedes
+// internal in a *-internals.ts module beside it.
+import type { AedesOptions, AedesPublishPacket, AuthenticateError, Client } from 'aedes';
+import { CashewError, type ErrorCode } from '../../protocol/index.ts';
 import { auditRefusal, type AuditAction } from '../log/audit.ts';
 import type { HandlerPools } from '../pools/handler-pools.ts';
 import { clientIdBelongsTo, describeIdentity, identityFromClaims, type Identity } from '../auth/identity.ts';
 import type { Logger } from '../log/logger.ts';
 import type { TokenOptions } from '../options.ts';
-import { authorizePublication, authorizeSubscription, authorizeWill, mayReceive } from '../policy/policy.ts';
+import {
+  authorizeDelivery,
+  authorizeOrphanWill,
+  authorizePublication,
+  authorizeSubscription,
+  authorizeWill,
+  NOT_AUTHENTICATED,
+  type Decision,
+} from '../policy/policy.ts';
 import type { TokenVerifier } from '../auth/verify.ts';
-
-/** MQTT 3.1.1 CONNACK return codes. */
-export const RETURN_CODES = {
-  IDENTIFIER_REJECTED: 2,
-  SERVER_UNAVAILABLE: 3,
-  BAD_USERNAME_OR_PASSWORD: 4,
-  NOT_AUTHORIZED: 5,
-} as const;
-export const SUBACK_FAILURE = 0x80;
-
-/** A refused publish is acknowledged (MQTT-3.3.5-2) and re-routed here, where nobody can subscribe. */
-export const REFUSED_TOPIC = '$cashew/refused';
-
-/** The longest a single timer may run in Node (about 24.8 days); longer expiries re-arm. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
-function returnCodeOf(code: ErrorCode): number {
-  switch (code) {
-    case 'ERR_TOKEN_MISSING':
-      return RETURN_CODES.BAD_USERNAME_OR_PASSWORD;
-    case 'ERR_CLIENT_ID_MISMATCH':
-      return RETURN_CODES.IDENTIFIER_REJECTED;
-    case 'ERR_JWKS_UNAVAILABLE':
-      return RETURN_CODES.SERVER_UNAVAILABLE;
-    default:
-      return RETURN_CODES.NOT_AUTHORIZED;
-  }
-}
-
-/** Whether a handler published this message (aedes stamps the publisher's client id on it). */
-function sentByHandler(packet: AedesPublishPacket): boolean {
-  const clientId = (packet as { clientId?: unknown }).clientId;
-  return typeof clientId === 'string' && clientId.startsWith(HANDLER_CLIENT_ID_PREFIX);
-}
-
-function addressOf(client: Client): string | undefined {
-  const socket = client.req?.socket ?? (client.conn as { remoteAddress?: string });
-  return socket.remoteAddress;
-}
+import { declaredWill, remoteAddressOf } from './client-internals.ts';
+import { publisherIdOf } from './packet-internals.ts';
+import { REFUSED_TOPIC, returnCodeOf, SUBACK_FAILURE } from './return-codes.ts';
 
 export interface AdapterContext {
   readonly verifier: TokenVerifier;
@@ -70,6 +39,9 @@ export interface Adapter {
   /** Wire to aedes' `clientDisconnect`: forgets the identity and its expiry timer. */
   forget(client: Client): void;
 }
+
+/** The longest a single timer may run in Node (about 24.8 days); longer expiries re-arm. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export function createAdapter(context: AdapterContext): Adapter {
   const { verifier, token, logger, pools } = context;
@@ -91,7 +63,7 @@ export function createAdapter(context: AdapterContext): Adapter {
       code,
       reason,
       ...extra,
-      ...(client !== null && { address: addressOf(client) }),
+      ...(client !== null && { address: remoteAddressOf(client) }),
     });
   }
 
@@ -117,8 +89,8 @@ export function createAdapter(context: AdapterContext): Adapter {
         `client id ${clientId} is not bound to ${describeIdentity(identity)}`,
       );
     }
-    const will = (client as unknown as { _will?: PublishPacket | null })._will;
-    if (will) {
+    const will = declaredWill(client);
+    if (will !== undefined) {
       const decision = authorizeWill(identity, will.topic);
       if (!decision.allowed)
         throw new CashewError('ERR_WILL_NOT_AUTHORIZED', `will on ${will.topic}: ${decision.reason}`);
@@ -154,9 +126,7 @@ export function createAdapter(context: AdapterContext): Adapter {
   const authorizeSubscribe: AedesHooks['authorizeSubscribe'] = (client, subscription, done) => {
     const identity = identities.get(client);
     const decision =
-      identity === undefined
-        ? { allowed: false as const, reason: 'not authenticated' }
-        : authorizeSubscription(identity, subscription.topic);
+      identity === undefined ? NOT_AUTHENTICATED : authorizeSubscription(identity, subscription.topic);
     if (!decision.allowed) {
       refuse('subscribe', client, identity, 'ERR_SUBSCRIBE_NOT_AUTHORIZED', decision.reason, {
         topic: subscription.topic,
@@ -174,29 +144,24 @@ export function createAdapter(context: AdapterContext): Adapter {
     process.nextTick(() => done(null, granted));
   };
 
-  /** Wills of clients that died on another node arrive with `client = null`: judged by their client id. */
-  function authorizeOrphanWill(packet: PublishPacket & { clientId?: string }): boolean {
-    const clientId = packet.clientId ?? '';
-    if (clientId.startsWith(HANDLER_CLIENT_ID_PREFIX)) return true; // checked when declared, stored only then
-    const userId = clientId.split('/')[0];
-    return isValidUserId(userId) && (packet.topic === userId || packet.topic.startsWith(`${userId}/`));
-  }
-
   const authorizePublish: AedesHooks['authorizePublish'] = (client, packet, done) => {
+    // A will of a client that died on another node arrives with no client, judged by its client id.
     const identity = client === null ? undefined : identities.get(client);
-    let reason: string | undefined;
-    if (client === null) {
-      if (!authorizeOrphanWill(packet)) reason = 'orphan will outside its partition';
-    } else if (identity === undefined) {
-      reason = 'not authenticated';
-    } else {
-      const decision = authorizePublication(identity, packet.topic);
-      if (!decision.allowed) reason = decision.reason;
-    }
-    if (reason === undefined) return done(null);
-    refuse(client === null ? 'will' : 'publish', client, identity, 'ERR_PUBLISH_NOT_AUTHORIZED', reason, {
-      topic: packet.topic,
-    });
+    const decision: Decision =
+      client === null
+        ? authorizeOrphanWill(publisherIdOf(packet), packet.topic)
+        : identity === undefined
+          ? NOT_AUTHENTICATED
+          : authorizePublication(identity, packet.topic);
+    if (decision.allowed) return done(null);
+    refuse(
+      client === null ? 'will' : 'publish',
+      client,
+      identity,
+      'ERR_PUBLISH_NOT_AUTHORIZED',
+      decision.reason,
+      { topic: packet.topic },
+    );
     // Acknowledge and drop: the connection stays up and nothing of the message reaches anyone.
     packet.topic = REFUSED_TOPIC;
     packet.retain = false;
@@ -207,22 +172,21 @@ export function createAdapter(context: AdapterContext): Adapter {
   const authorizeForward: AedesHooks['authorizeForward'] = (client, packet: AedesPublishPacket) => {
     const identity = identities.get(client);
     if (identity === undefined) return null;
-    let reason = 'message outside what the identity may receive';
-    if (identity.role === 'user') {
-      if (mayReceive(identity, packet.topic)) return packet;
-    } else if (mayReceive(identity, packet.topic)) {
-      // A command's sender is its topic's first level, verified for users only: a handler's event
-      // that shares a command's name is not that user's command.
-      // A retained message is state, not a command: replayed to every handler (and every new pool
-      // member) that subscribes, it would be served again and again.
-      if (packet.retain) return null;
-      if (!sentByHandler(packet)) {
-        const filter = `+/${packet.topic.slice(packet.topic.indexOf('/') + 1)}`;
-        return pools.route(identity.name, client, packet, filter);
-      }
-      reason = 'a handler publication is not a user command';
+    const decision = authorizeDelivery(identity, {
+      topic: packet.topic,
+      retain: packet.retain,
+      publisherId: publisherIdOf(packet),
+    });
+    if (decision.allowed) {
+      if (identity.role === 'user') return packet;
+      // A command for a handler: one member of its pool serves it.
+      const filter = `+/${packet.topic.slice(packet.topic.indexOf('/') + 1)}`;
+      return pools.route(identity.name, client, packet, filter);
     }
-    refuse('forward', client, identity, 'ERR_SUBSCRIBE_NOT_AUTHORIZED', reason, { topic: packet.topic });
+    if (decision.routine !== true)
+      refuse('forward', client, identity, 'ERR_SUBSCRIBE_NOT_AUTHORIZED', decision.reason, {
+        topic: packet.topic,
+      });
     return null;
   };
 

@@ -6,6 +6,7 @@
 // `new/clients` to close a client id that moved (broker/cluster/), so this is wired only when aedes
 // runs on its own in-process emitter.
 import type { Aedes } from 'aedes';
+import { skipPublications } from './broker-internals.ts';
 
 /** The announcements nobody reads on a single node; heartbeat and birth are kept. */
 export const UNOBSERVED_SYS_EVENTS = [
@@ -15,20 +16,8 @@ export const UNOBSERVED_SYS_EVENTS = [
   'new/unsubscribes',
 ] as const;
 
-/** aedes calls `publish(packet, done)` for its own events and `publish(packet, client, done)` for clients'. */
-type Publish = (packet: { readonly topic: string }, ...rest: unknown[]) => void;
-
 export function dropUnobservedSysEvents(aedes: Aedes): void {
   const prefix = `$SYS/${aedes.id}/`;
   const dropped = new Set<string>(UNOBSERVED_SYS_EVENTS.map((event) => prefix + event));
-  const publish = aedes.publish.bind(aedes) as unknown as Publish;
-  const filtered: Publish = (packet, ...rest) => {
-    if (packet.topic.charCodeAt(0) === 36 /* $ */ && dropped.has(packet.topic)) {
-      const done = rest.at(-1);
-      if (typeof done === 'function') process.nextTick(done);
-      return;
-    }
-    publish(packet, ...rest);
-  };
-  aedes.publish = filtered;
+  skipPublications(aedes, (topic) => topic.charCodeAt(0) === 36 /* $ */ && dropped.has(topic));
 }

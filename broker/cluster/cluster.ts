@@ -12,6 +12,8 @@
 import type { Aedes, AedesOptions, AedesPublishPacket } from 'aedes';
 import aedesPersistenceRedis from 'aedes-persistence-redis';
 import mqemitterRedis from 'mqemitter-redis';
+import { hasLocalClient, markBrokersAlive, onBrokerError } from '../aedes/broker-internals.ts';
+import { onEmitterError } from '../aedes/emitter-internals.ts';
 import type { Logger } from '../log/logger.ts';
 import type { BrokerOptions } from '../options.ts';
 import { brokerIdOf, clusterNodeId, nodeIdOf } from './node-id.ts';
@@ -57,11 +59,8 @@ export async function startCluster(options: BrokerOptions, logger: Logger): Prom
   function rearmHeartbeats(): void {
     if (aedes === undefined) return;
     const now = Date.now();
-    const brokers = aedes.brokers as Record<string, number>;
-    for (const [id, at] of heardAt) {
-      if (now - at < REMEMBER_BROKERS_MS) brokers[id] = now;
-      else heardAt.delete(id);
-    }
+    for (const [id, at] of heardAt) if (now - at >= REMEMBER_BROKERS_MS) heardAt.delete(id);
+    markBrokersAlive(aedes, heardAt.keys(), now);
   }
 
   const persistenceConnection = connectRedis(url, 'persistence', nodeId, log, {
@@ -83,9 +82,7 @@ export async function startCluster(options: BrokerOptions, logger: Logger): Prom
     concurrency: 0,
     matchEmptyLevels: true,
   });
-  (mq as unknown as { state: NodeJS.EventEmitter }).state.on('error', (error: Error) =>
-    log.debug({ err: error.message }, 'Redis emitter error'),
-  );
+  onEmitterError(mq, (error) => log.debug({ err: error.message }, 'Redis emitter error'));
   const persistence = aedesPersistenceRedis({ conn: persistenceConnection });
   const pools = new ClusterPoolCoordinator(brokerId, heartbeatMs, log);
   log.info(
@@ -96,9 +93,7 @@ export async function startCluster(options: BrokerOptions, logger: Logger): Prom
   function attach(started: Aedes): void {
     aedes = started;
     // aedes emits 'error' when a periodic will check fails (Redis away); unhandled, it would kill the process.
-    (started as NodeJS.EventEmitter).on('error', (error: Error) =>
-      log.warn({ err: error.message }, 'cluster maintenance failed; retried'),
-    );
+    onBrokerError(started, (error) => log.warn({ err: error.message }, 'cluster maintenance failed; retried'));
     started.subscribe(
       '$SYS/+/heartbeat',
       (packet: AedesPublishPacket, done: () => void) => {
@@ -112,8 +107,7 @@ export async function startCluster(options: BrokerOptions, logger: Logger): Prom
       (packet: AedesPublishPacket, done: () => void) => {
         const takenBy = packet.topic.split('/')[1] ?? '';
         const clientId = String(packet.payload);
-        const local = (started as unknown as { clients: Record<string, unknown> }).clients[clientId];
-        if (takenBy !== brokerId && local !== undefined) {
+        if (takenBy !== brokerId && hasLocalClient(started, clientId)) {
           log.info(
             { action: 'takeover', clientId, byNode: nodeIdOf(takenBy), byBroker: takenBy },
             'client id connected on another node; closing it here',

@@ -6,6 +6,7 @@
 // disconnects (crash, SIGKILL, network), its in-flight commands are re-dispatched to another member
 // of the pool, or held for a while when none is left. docs/handlers.md states the guarantee.
 import type { AedesPublishPacket, Client, PublishPacket } from 'aedes';
+import { onClientAcknowledgement, subscriptionQos } from '../aedes/client-internals.ts';
 import type { Logger } from '../log/logger.ts';
 
 /** The brokerId of re-dispatched packets: its own dedupe counter space in aedes. */
@@ -50,22 +51,6 @@ interface Orphan extends Command {
   readonly since: number;
 }
 
-/** The aedes client internals read here (aedes 1.2; not part of its published types). */
-interface ClientInternals {
-  readonly subscriptions: Record<string, { qos?: number } | undefined>;
-  readonly _parser?: {
-    on(event: 'packet', listener: (packet: { cmd: string; messageId?: number }) => void): void;
-  };
-}
-
-function internals(client: Client): ClientInternals {
-  return client as unknown as ClientInternals;
-}
-
-function subscriptionQos(client: Client, filter: string): number | undefined {
-  return internals(client).subscriptions[filter]?.qos;
-}
-
 function keyOf(packet: AedesPublishPacket): string {
   return `${packet.brokerId}:${packet.brokerCounter}`;
 }
@@ -98,11 +83,7 @@ export class HandlerPools {
     this.#members.set(client, member);
     this.#pools.set(name, [...(this.#pools.get(name) ?? []), member]);
     this.#coordinator?.sizeChanged(name, this.size(name));
-    // aedes emits `ack` without the packet for clean sessions: the PUBACK's id is read off the parser.
-    internals(client)._parser?.on('packet', (packet) => {
-      if ((packet.cmd === 'puback' || packet.cmd === 'pubcomp') && packet.messageId !== undefined)
-        member.inFlight.delete(packet.messageId);
-    });
+    onClientAcknowledgement(client, (messageId) => member.inFlight.delete(messageId));
   }
 
   /** Removes a member; the commands it had not acknowledged go to another member. */

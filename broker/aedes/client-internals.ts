@@ -1,0 +1,57 @@
+// The aedes Client internals Cashew reads (checked against aedes 1.2.0, lib/client.js and
+// lib/handlers/connect.js). None is in aedes' published types (types/client.d.ts); each is pinned by
+// test/unit/aedes-boundary.test.ts, which fails when an upgrade moves it.
+import type { Client, PublishPacket } from 'aedes';
+
+interface ParsedPacket {
+  readonly cmd: string;
+  readonly messageId?: number;
+}
+
+/** The fields read below, as aedes 1.2 sets them on every Client. */
+interface ClientInternals {
+  /** The CONNECT's will, set before `authenticate` runs; `client.will` is set only after it succeeds. */
+  readonly _will?: PublishPacket | null;
+  /** The mqtt-packet parser of the connection: emits every packet the client sends. */
+  readonly _parser?: { on(event: 'packet', listener: (packet: ParsedPacket) => void): unknown };
+  /** The client's live subscriptions by filter (an Object.create(null) map), with the granted QoS. */
+  readonly subscriptions: Readonly<Record<string, { readonly qos?: number } | undefined>>;
+}
+
+function internals(client: Client): ClientInternals {
+  return client as unknown as ClientInternals;
+}
+
+/**
+ * The will declared in the CONNECT being authenticated. aedes keeps it in `_will` while `authenticate`
+ * runs and copies it to the typed `will` only once the client is accepted (connect.js, storeWill), so
+ * the will can be judged when it is declared.
+ */
+export function declaredWill(client: Client): PublishPacket | undefined {
+  return internals(client)._will ?? undefined;
+}
+
+/**
+ * Calls `listener` with every PUBACK/PUBCOMP the client sends (its message id). aedes emits `ack`
+ * without the acknowledged packet for clean sessions, so a pool reads the id off the client's parser.
+ */
+export function onClientAcknowledgement(client: Client, listener: (messageId: number) => void): void {
+  internals(client)._parser?.on('packet', (packet) => {
+    if ((packet.cmd === 'puback' || packet.cmd === 'pubcomp') && packet.messageId !== undefined)
+      listener(packet.messageId);
+  });
+}
+
+/** The QoS granted to the client's live subscription `filter`, or undefined when it has none. */
+export function subscriptionQos(client: Client, filter: string): number | undefined {
+  return internals(client).subscriptions[filter]?.qos;
+}
+
+/**
+ * The peer address: the upgrade request's socket for WebSocket clients (aedes keeps the request as
+ * `req`), the connection itself for TLS/TCP (`conn` is typed as a Duplex, which has no address).
+ */
+export function remoteAddressOf(client: Client): string | undefined {
+  const socket = client.req?.socket ?? (client.conn as { readonly remoteAddress?: string });
+  return socket.remoteAddress;
+}
