@@ -93,7 +93,9 @@ export async function startCluster(options: BrokerOptions, logger: Logger): Prom
   function attach(started: Aedes): void {
     aedes = started;
     // aedes emits 'error' when a periodic will check fails (Redis away); unhandled, it would kill the process.
-    onBrokerError(started, (error) => log.warn({ err: error.message }, 'cluster maintenance failed; retried'));
+    onBrokerError(started, (error) =>
+      log.warn({ err: error.message }, 'cluster maintenance failed; retried'),
+    );
     started.subscribe(
       '$SYS/+/heartbeat',
       (packet: AedesPublishPacket, done: () => void) => {

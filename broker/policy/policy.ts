@@ -13,8 +13,7 @@ import type { Grant, HandlerIdentity, Identity } from '../auth/identity.ts';
  * attempt by anybody (a retained command replayed to a handler).
  */
 export type Decision =
-  | { readonly allowed: true }
-  | { readonly allowed: false; readonly reason: string; readonly routine?: true };
+  { readonly allowed: true } | { readonly allowed: false; readonly reason: string; readonly routine?: true };
 
 const ALLOWED: Decision = Object.freeze({ allowed: true });
 const refuse = (reason: string): Decision => ({ allowed: false, reason });

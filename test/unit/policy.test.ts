@@ -200,10 +200,12 @@ describe('authorizeDelivery (aedes forward path)', () => {
   });
 
   it("refuses (audited) a handler's publication that shares a command's name: it is not that user's command", () => {
-    expect(authorizeDelivery(allHandler, { topic: '68946/get_apples', ...from('$handler/other/1') })).toEqual({
-      allowed: false,
-      reason: 'a handler publication is not a user command',
-    });
+    expect(authorizeDelivery(allHandler, { topic: '68946/get_apples', ...from('$handler/other/1') })).toEqual(
+      {
+        allowed: false,
+        reason: 'a handler publication is not a user command',
+      },
+    );
   });
 
   it('withholds (routine, not audited) a retained message from a handler: state is not a command', () => {
