@@ -96,7 +96,8 @@ export async function startBroker(
   cluster?.attach(aedes);
   // One process, in-process emitter: nobody reads aedes' per-connect/per-SUBSCRIBE $SYS announcements.
   if (cluster === undefined && deps.aedes?.mq === undefined) dropUnobservedSysEvents(aedes);
-  aedes.on('clientDisconnect', (client) => adapter.forget(client));
+  // Pools and expiry timers follow aedes' own client events (broker/aedes/client-lifecycle.ts).
+  adapter.attach(aedes);
   aedes.on('clientError', (client, error) =>
     logger.debug({ clientId: client.id, err: error.message }, 'client error'),
   );

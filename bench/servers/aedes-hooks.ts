@@ -24,7 +24,7 @@ const adapter = createAdapter({
   pools: new HandlerPools(),
 });
 const aedes = await Aedes.createBroker({ ...AEDES_TUNING, ...adapter.hooks });
-aedes.on('clientDisconnect', (client) => adapter.forget(client));
+adapter.attach(aedes);
 const tcp = createServer((socket) => aedes.handle(socket));
 await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve));
 serveBenchControl(

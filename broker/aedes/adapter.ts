@@ -1,7 +1,7 @@
 // The one place where the pure policy becomes aedes callbacks, and error codes become MQTT return
 // codes. It decides nothing itself: every rule is in broker/policy/policy.ts, every read of an aedes
-// internal in a *-internals.ts module beside it.
-import type { AedesOptions, AedesPublishPacket, AuthenticateError, Client } from 'aedes';
+// internal in a *-internals.ts module beside it, what is held per client in client-lifecycle.ts.
+import type { AedesOptions, AedesPublishPacket, Aedes, AuthenticateError, Client } from 'aedes';
 import { CashewError, type ErrorCode } from '../../protocol/index.ts';
 import { auditRefusal, type AuditAction } from '../log/audit.ts';
 import type { HandlerPools } from '../pools/handler-pools.ts';
@@ -19,6 +19,7 @@ import {
 } from '../policy/policy.ts';
 import type { TokenVerifier } from '../auth/verify.ts';
 import { declaredWill, remoteAddressOf } from './client-internals.ts';
+import { ClientLifecycle, type Registrations } from './client-lifecycle.ts';
 import { publisherIdOf } from './packet-internals.ts';
 import { REFUSED_TOPIC, returnCodeOf, SUBACK_FAILURE } from './return-codes.ts';
 
@@ -35,18 +36,15 @@ export type AedesHooks = Required<
 
 export interface Adapter {
   readonly hooks: AedesHooks;
+  /** Wires the client lifecycle (pools, expiry timers) to aedes' `client`/`clientDisconnect` events. */
+  attach(aedes: Aedes): void;
   identityOf(client: Client): Identity | undefined;
-  /** Wire to aedes' `clientDisconnect`: forgets the identity and its expiry timer. */
-  forget(client: Client): void;
+  /** What is registered for connected clients right now (for metrics and tests). */
+  registrations(): Registrations;
 }
-
-/** The longest a single timer may run in Node (about 24.8 days); longer expiries re-arm. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export function createAdapter(context: AdapterContext): Adapter {
   const { verifier, token, logger, pools } = context;
-  const identities = new WeakMap<Client, Identity>();
-  const expiryTimers = new WeakMap<Client, NodeJS.Timeout>();
 
   function refuse(
     action: AuditAction,
@@ -67,19 +65,13 @@ export function createAdapter(context: AdapterContext): Adapter {
     });
   }
 
-  function armExpiry(client: Client, identity: Identity): void {
-    const delay = identity.expiresAt - Date.now();
-    const timer = setTimeout(
-      () => {
-        if (identity.expiresAt > Date.now()) return armExpiry(client, identity);
-        refuse('expire', client, identity, 'ERR_TOKEN_EXPIRED_SESSION', 'token expired');
-        client.close();
-      },
-      Math.min(Math.max(delay, 0), MAX_TIMER_MS),
-    );
-    timer.unref();
-    expiryTimers.set(client, timer);
-  }
+  const lifecycle = new ClientLifecycle({
+    pools,
+    onExpired: (client, identity) => {
+      refuse('expire', client, identity, 'ERR_TOKEN_EXPIRED_SESSION', 'token expired');
+      client.close();
+    },
+  });
 
   function admit(client: Client, identity: Identity): void {
     const clientId = client.id;
@@ -104,9 +96,10 @@ export function createAdapter(context: AdapterContext): Adapter {
       .then((claims) => {
         identity = identityFromClaims(claims, token.userClaim, token.clockToleranceSec);
         admit(client, identity);
-        identities.set(client, identity);
-        if (identity.role === 'handler') pools.join(identity.name, client);
-        armExpiry(client, identity);
+        // aedes ignores the answer for a client that closed meanwhile: nothing is remembered for it.
+        // Otherwise only the identity is, in a WeakMap; the pool and the expiry timer wait for aedes
+        // to register the client (client-lifecycle.ts).
+        if (!client.closed) lifecycle.verified(client, identity);
         logger.debug({ clientId: client.id, identity: describeIdentity(identity) }, 'client authenticated');
         done(null, true);
       })
@@ -124,7 +117,7 @@ export function createAdapter(context: AdapterContext): Adapter {
   };
 
   const authorizeSubscribe: AedesHooks['authorizeSubscribe'] = (client, subscription, done) => {
-    const identity = identities.get(client);
+    const identity = lifecycle.identityOf(client);
     const decision =
       identity === undefined ? NOT_AUTHENTICATED : authorizeSubscription(identity, subscription.topic);
     if (!decision.allowed) {
@@ -146,7 +139,7 @@ export function createAdapter(context: AdapterContext): Adapter {
 
   const authorizePublish: AedesHooks['authorizePublish'] = (client, packet, done) => {
     // A will of a client that died on another node arrives with no client, judged by its client id.
-    const identity = client === null ? undefined : identities.get(client);
+    const identity = client === null ? undefined : lifecycle.identityOf(client);
     const decision: Decision =
       client === null
         ? authorizeOrphanWill(publisherIdOf(packet), packet.topic)
@@ -170,7 +163,7 @@ export function createAdapter(context: AdapterContext): Adapter {
   };
 
   const authorizeForward: AedesHooks['authorizeForward'] = (client, packet: AedesPublishPacket) => {
-    const identity = identities.get(client);
+    const identity = lifecycle.identityOf(client);
     if (identity === undefined) return null;
     const decision = authorizeDelivery(identity, {
       topic: packet.topic,
@@ -190,17 +183,10 @@ export function createAdapter(context: AdapterContext): Adapter {
     return null;
   };
 
-  function forget(client: Client): void {
-    const identity = identities.get(client);
-    if (identity?.role === 'handler') pools.leave(identity.name, client);
-    clearTimeout(expiryTimers.get(client));
-    expiryTimers.delete(client);
-    identities.delete(client);
-  }
-
   return {
     hooks: { authenticate, authorizeSubscribe, authorizePublish, authorizeForward },
-    identityOf: (client) => identities.get(client),
-    forget,
+    attach: (aedes) => lifecycle.attach(aedes),
+    identityOf: (client) => lifecycle.identityOf(client),
+    registrations: () => lifecycle.registrations(),
   };
 }

@@ -113,6 +113,11 @@ export class HandlerPools {
     return this.#pools.get(name)?.length ?? 0;
   }
 
+  /** Members of all pools together (for metrics and tests). */
+  memberCount(): number {
+    return this.#members.size;
+  }
+
   /** Commands delivered to a member and not acknowledged yet (for metrics and tests). */
   inFlight(client: Client): number {
     return this.#members.get(client)?.inFlight.size ?? 0;

@@ -1,0 +1,110 @@
+// What Cashew holds per connected client, bound to aedes' own client events (aedes 1.2.0,
+// lib/handlers/connect.js and aedes.js):
+//
+// - `authenticate` may take seconds (a JWKS fetch). A client whose socket closes meanwhile is dropped
+//   by aedes without any event: its answer is ignored (connect.js, `negate` returns when
+//   `client.closed`), it is never registered, `clientDisconnect` never fires for it. So the verified
+//   identity is only remembered in a WeakMap keyed by the client: nothing to undo, nothing to leak.
+// - `client` fires when aedes registers the client (registerClient, after its session is restored,
+//   before CONNACK). From then on, closing it emits `clientDisconnect` (client.js, `close`). What must
+//   be undone — the handler pool membership, the token expiry timer that holds the client — is
+//   created on `client` and undone on `clientDisconnect`, a pair aedes keeps.
+// - aedes can register a client that closed while its session was being restored (Redis): `client`
+//   then fires for a closed client, and no `clientDisconnect` follows. Such a client is not admitted.
+import type { Aedes, Client } from 'aedes';
+import type { Identity } from '../auth/identity.ts';
+import type { HandlerPools } from '../pools/handler-pools.ts';
+
+/** The longest a single timer may run in Node (about 24.8 days); longer expiries re-arm. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** What is registered right now (for metrics and tests). */
+export interface Registrations {
+  /** Clients admitted by aedes and not disconnected yet. */
+  readonly clients: number;
+  /** Token expiry timers armed. */
+  readonly expiryTimers: number;
+  /** Members of handler pools, all pools together. */
+  readonly poolMembers: number;
+}
+
+export interface ClientLifecycleOptions {
+  readonly pools: HandlerPools;
+  /** Called when an admitted client's token expires; expected to close the client. */
+  readonly onExpired: (client: Client, identity: Identity) => void;
+}
+
+export class ClientLifecycle {
+  readonly #pools: HandlerPools;
+  readonly #onExpired: (client: Client, identity: Identity) => void;
+  /** Verified identities, from `authenticate` on: held only as long as aedes holds the client. */
+  readonly #verified = new WeakMap<Client, Identity>();
+  /** Admitted clients and their expiry timers; every entry is removed on `clientDisconnect`. */
+  readonly #admitted = new Map<Client, NodeJS.Timeout>();
+  /** Expiry timers armed and neither fired nor cleared. */
+  readonly #armed = new Set<NodeJS.Timeout>();
+
+  constructor(options: ClientLifecycleOptions) {
+    this.#pools = options.pools;
+    this.#onExpired = options.onExpired;
+  }
+
+  /** Wires the lifecycle to aedes' `client` and `clientDisconnect` events. */
+  attach(aedes: Aedes): void {
+    aedes.on('client', (client) => this.admit(client));
+    aedes.on('clientDisconnect', (client) => this.release(client));
+  }
+
+  /** Remembers the identity a client's token proved (from `authenticate`). */
+  verified(client: Client, identity: Identity): void {
+    this.#verified.set(client, identity);
+  }
+
+  identityOf(client: Client): Identity | undefined {
+    return this.#verified.get(client);
+  }
+
+  /** aedes registered the client: it joins its handler pool and its token expiry is armed. */
+  admit(client: Client): void {
+    const identity = this.#verified.get(client);
+    if (identity === undefined || client.closed || this.#admitted.has(client)) return;
+    this.#arm(client, identity);
+    if (identity.role === 'handler') this.#pools.join(identity.name, client);
+  }
+
+  /** aedes unregistered the client: everything `admit` registered is undone. */
+  release(client: Client): void {
+    const identity = this.#verified.get(client);
+    this.#verified.delete(client);
+    const timer = this.#admitted.get(client);
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    this.#armed.delete(timer);
+    this.#admitted.delete(client);
+    if (identity?.role === 'handler') this.#pools.leave(identity.name, client);
+  }
+
+  registrations(): Registrations {
+    return {
+      clients: this.#admitted.size,
+      expiryTimers: this.#armed.size,
+      poolMembers: this.#pools.memberCount(),
+    };
+  }
+
+  #arm(client: Client, identity: Identity): void {
+    const delay = identity.expiresAt - Date.now();
+    const timer: NodeJS.Timeout = setTimeout(
+      () => {
+        this.#armed.delete(timer);
+        if (!this.#admitted.has(client)) return;
+        if (identity.expiresAt > Date.now()) return this.#arm(client, identity);
+        this.#onExpired(client, identity);
+      },
+      Math.min(Math.max(delay, 0), MAX_TIMER_MS),
+    );
+    timer.unref();
+    this.#armed.add(timer);
+    this.#admitted.set(client, timer);
+  }
+}
