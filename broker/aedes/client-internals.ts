@@ -1,7 +1,7 @@
 // The aedes Client internals Cashew reads (checked against aedes 1.2.0, lib/client.js and
 // lib/handlers/connect.js). None is in aedes' published types (types/client.d.ts); each is pinned by
 // test/unit/aedes-boundary.test.ts, which fails when an upgrade moves it.
-import type { Client, PublishPacket } from 'aedes';
+import type { AedesPublishPacket, Client, PublishPacket } from 'aedes';
 
 interface ParsedPacket {
   readonly cmd: string;
@@ -54,4 +54,36 @@ export function subscriptionQos(client: Client, filter: string): number | undefi
 export function remoteAddressOf(client: Client): string | undefined {
   const socket = client.req?.socket ?? (client.conn as { readonly remoteAddress?: string });
   return socket.remoteAddress;
+}
+
+/** Where a packet handed straight to one client says it comes from: aedes' per-broker dedupe key. */
+export interface DedupeKey {
+  readonly brokerId: string;
+  readonly brokerCounter: number;
+}
+
+/**
+ * Delivers a message straight to one client (`client.publish`, bypassing the emitter) under a dedupe
+ * key of the caller's choosing. aedes keeps `brokerId`/`brokerCounter` of the message it is given
+ * (aedes-packet) and drops, per client and brokerId, any counter not above the last one delivered
+ * (client.js, `dedupe`): a re-dispatched command needs a key of its own, or the member it goes to,
+ * which saw the original, would drop it. `authorizeForward` still sees the message, with that key.
+ */
+export function deliverUnder(
+  client: Client,
+  message: Pick<AedesPublishPacket, 'topic' | 'payload' | 'qos'>,
+  key: DedupeKey,
+  done: (error?: Error) => void,
+): void {
+  const packet: PublishPacket & DedupeKey = {
+    cmd: 'publish',
+    topic: message.topic,
+    payload: message.payload,
+    qos: message.qos,
+    retain: false,
+    dup: false,
+    brokerId: key.brokerId,
+    brokerCounter: key.brokerCounter,
+  };
+  client.publish(packet, done);
 }

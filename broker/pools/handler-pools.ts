@@ -5,8 +5,8 @@
 // (PUBACK); the handler runtime acknowledges only after the command is processed. When a member
 // disconnects (crash, SIGKILL, network), its in-flight commands are re-dispatched to another member
 // of the pool, or held for a while when none is left. docs/handlers.md states the guarantee.
-import type { AedesPublishPacket, Client, PublishPacket } from 'aedes';
-import { onClientAcknowledgement, subscriptionQos } from '../aedes/client-internals.ts';
+import type { AedesPublishPacket, Client } from 'aedes';
+import { deliverUnder, onClientAcknowledgement, subscriptionQos } from '../aedes/client-internals.ts';
 import type { Logger } from '../log/logger.ts';
 
 /** The brokerId of re-dispatched packets: its own dedupe counter space in aedes. */
@@ -193,19 +193,9 @@ export class HandlerPools {
   /** Delivers straight to one member, under a fresh dedupe counter so aedes does not drop it. */
   #deliver(target: Member, command: Command): void {
     this.#redispatchCounter += 1;
-    const { packet } = command;
-    const copy = {
-      cmd: 'publish',
-      topic: packet.topic,
-      payload: packet.payload,
-      qos: packet.qos,
-      retain: false,
-      dup: false,
-      brokerId: REDISPATCH_BROKER_ID,
-      brokerCounter: this.#redispatchCounter,
-    } as PublishPacket & { brokerId: string; brokerCounter: number };
-    this.#assigned.set(`${REDISPATCH_BROKER_ID}:${this.#redispatchCounter}`, target.client);
-    target.client.publish(copy, (error) => {
+    const key = { brokerId: REDISPATCH_BROKER_ID, brokerCounter: this.#redispatchCounter };
+    this.#assigned.set(`${key.brokerId}:${key.brokerCounter}`, target.client);
+    deliverUnder(target.client, command.packet, key, (error) => {
       if (error !== undefined && error !== null)
         this.#logger?.warn({ handler: target.name, err: error.message }, 're-dispatch failed');
     });

@@ -17,6 +17,7 @@ import {
 } from '../../broker/aedes/broker-internals.ts';
 import {
   declaredWill,
+  deliverUnder,
   onClientAcknowledgement,
   remoteAddressOf,
   subscriptionQos,
@@ -118,6 +119,40 @@ describe('client-internals.ts (aedes 1.2 lib/client.js, lib/handlers/connect.js)
     const [, , packet] = await received;
     expect(packet.messageId).toEqual(expect.any(Number));
     expect(await acknowledged).toBe(packet.messageId);
+  });
+  it('deliverUnder: straight to one client, under the dedupe key given; a key already delivered is dropped', async () => {
+    const forwarded: [string, string, number][] = [];
+    const bare = await start({
+      authorizeForward: (_client, packet) => {
+        forwarded.push([packet.topic, packet.brokerId, packet.brokerCounter]);
+        return packet;
+      },
+    });
+    const serverSide = nextClient(bare);
+    const client = await connect(bare.tcpUrl, { clientId: 'd1' });
+    const server = await serverSide;
+    await client.subscribeAsync('r/#', { qos: 1 });
+    const received: string[] = [];
+    client.on('message', (topic) => received.push(topic));
+    const message = (topic: string) => ({ topic, payload: Buffer.from(topic), qos: 1 as const });
+    const delivered = (topic: string, counter: number) =>
+      new Promise<void>((resolve, reject) =>
+        deliverUnder(server, message(topic), { brokerId: 'redispatch', brokerCounter: counter }, (error) =>
+          error === undefined || error === null ? resolve() : reject(error),
+        ),
+      );
+    let next = nextEvent(client, 'message');
+    await delivered('r/1', 5);
+    await next;
+    await delivered('r/2', 5); // the same key again: aedes drops it
+    next = nextEvent(client, 'message');
+    await delivered('r/3', 6);
+    await next;
+    expect(received).toEqual(['r/1', 'r/3']);
+    expect(forwarded).toEqual([
+      ['r/1', 'redispatch', 5],
+      ['r/3', 'redispatch', 6],
+    ]);
   });
 });
 
