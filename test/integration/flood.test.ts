@@ -1,6 +1,6 @@
 // A sustained QoS0 and QoS1 flood from several publishers to a wildcard subscriber of the same
 // partition, over TLS, against the broker as its own process: it must neither crash nor wedge.
-// With aedes' default emitter concurrency this killed the process (see AEDES_TUNING in broker/broker.ts).
+// With aedes' default emitter concurrency this killed the process (see AEDES_TUNING in broker/aedes/tuning.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';

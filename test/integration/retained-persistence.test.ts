@@ -1,6 +1,7 @@
 // Retained messages through the partition-indexed persistence, over a real TLS socket with mqtt.js.
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { persistenceOf } from '../../broker/aedes/broker-internals.ts';
 import { startTestBroker, type TestBroker } from '../support/broker.ts';
 import { closeAll, connectClient, connected } from '../support/clients.ts';
 import { handlerToken, userToken } from '../support/tokens.ts';
@@ -56,7 +57,7 @@ async function publishRetained(clientId: string, token: string, messages: [strin
 
 describe('retained messages in the partition-indexed persistence', () => {
   it('is the persistence startBroker wires by default', () => {
-    const persistence = (broker.aedes as unknown as { persistence: { retained?: unknown } }).persistence;
+    const persistence = persistenceOf(broker.aedes) as { retained?: unknown };
     expect(persistence.retained).toBeDefined();
   });
 

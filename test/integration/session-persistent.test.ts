@@ -1,6 +1,7 @@
 // A persistent session (clean: false) never delivers for a refused filter, although aedes stores the
 // whole SUBSCRIBE: messages queued while offline for a foreign filter stay behind, own ones arrive.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { persistenceOf } from '../../broker/aedes/broker-internals.ts';
 import { auditOf, startTestBroker, type TestBroker } from '../support/broker.ts';
 import {
   closeAll,
@@ -40,7 +41,7 @@ describe.each(TRANSPORTS)('over %s', (transport) => {
       connectClient(broker, transport, `68946/web-${transport}`, userToken('68946')),
     );
     // the refused filter is not in the offline queue's index: nothing of 4711's is stored for this session
-    const { persistence } = broker.aedes as unknown as { persistence: OfflineIndex };
+    const persistence = persistenceOf(broker.aedes) as OfflineIndex;
     const stored = await persistence.subscriptionsByTopic('4711/secret');
     expect(stored.filter((sub) => sub.clientId === sessionId)).toEqual([]);
     await foreignOwner.publishAsync('4711/secret', 'theirs-queued', { qos: 1 });
