@@ -22,6 +22,7 @@ import {
 import { createLogger, type Logger } from './log/logger.ts';
 import type { BrokerOptions } from './options.ts';
 import { trustListOf } from './net/proxy-protocol.ts';
+import { markAuthenticated } from './net/packet-size-guard.ts';
 import { partitionedMemoryPersistence } from './aedes/persistence/partitioned-memory.ts';
 import { dropUnobservedSysEvents } from './aedes/sys-events.ts';
 import { AEDES_TUNING } from './aedes/tuning.ts';
@@ -98,6 +99,8 @@ export async function startBroker(
   if (cluster === undefined && deps.aedes?.mq === undefined) dropUnobservedSysEvents(aedes);
   // Pools and expiry timers follow aedes' own client events (broker/aedes/client-lifecycle.ts).
   adapter.attach(aedes);
+  // Accepted: packets up to MAX_PACKET_SIZE from now on (MAX_CONNECT_PACKET_SIZE before).
+  aedes.on('clientReady', (client) => markAuthenticated(client.conn));
   aedes.on('clientError', (client, error) =>
     logger.debug({ clientId: client.id, err: error.message }, 'client error'),
   );
@@ -118,14 +121,14 @@ export async function startBroker(
   const tls = await tlsMaterial(options, logger);
   const { host } = options;
   const listeners: Listener[] = [];
+  const sink = { aedes, limits: options.limits, logger };
   const proxy = options.proxyProtocol ? { trusted: trustListOf(options.trustedProxies), logger } : undefined;
   try {
-    listeners.push(await startMqttsListener(aedes, tls, options.mqttsPort, host, proxy));
-    listeners.push(await startWssListener(aedes, tls, options.wssPort, host, onRequest, proxy));
-    if (options.mqttPort !== undefined)
-      listeners.push(await startMqttListener(aedes, options.mqttPort, host));
+    listeners.push(await startMqttsListener(sink, tls, options.mqttsPort, host, proxy));
+    listeners.push(await startWssListener(sink, tls, options.wssPort, host, onRequest, proxy));
+    if (options.mqttPort !== undefined) listeners.push(await startMqttListener(sink, options.mqttPort, host));
     if (options.wsPort !== undefined)
-      listeners.push(await startWsListener(aedes, options.wsPort, host, onRequest));
+      listeners.push(await startWsListener(sink, options.wsPort, host, onRequest));
   } catch (error) {
     await Promise.all(listeners.map((listener) => listener.close()));
     await new Promise<void>((resolve) => aedes.close(() => resolve()));

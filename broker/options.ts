@@ -3,6 +3,7 @@ import { CashewError } from '../protocol/index.ts';
 import { isAddressOrSubnet } from './net/proxy-protocol.ts';
 import { LOG_LEVELS, type LogLevel } from './log/logger.ts';
 import { ALGORITHMS, type Algorithm } from './auth/algorithms.ts';
+import { LIMIT_SETTINGS, resolveLimits, type Limits } from './limits/limits.ts';
 
 export const MODES = ['dev', 'production'] as const;
 export type Mode = (typeof MODES)[number];
@@ -61,6 +62,8 @@ export interface BrokerOptions {
   devTokens?: boolean;
   /** Serve the dev token endpoint on a non-loopback HOST anyway (`DEV_TOKENS_ALLOW_REMOTE`, default false). */
   devTokensAllowRemote?: boolean;
+  /** Bounds on what a client can make the broker hold (broker/limits/limits.ts). */
+  limits: Limits;
 }
 
 export const DEFAULT_MQTTS_PORT = 8883;
@@ -101,6 +104,7 @@ export const SETTINGS = [
   'TRUSTED_PROXIES',
   'DEV_TOKENS',
   'DEV_TOKENS_ALLOW_REMOTE',
+  ...LIMIT_SETTINGS,
 ] as const;
 export type Setting = (typeof SETTINGS)[number];
 export type Settings = Partial<Record<Setting, string>>;
@@ -266,6 +270,7 @@ export function resolveOptions(settings: Settings): BrokerOptions {
     trustedProxies,
     devTokens,
     devTokensAllowRemote,
+    limits: resolveLimits(settings),
   };
 }
 

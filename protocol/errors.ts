@@ -23,6 +23,9 @@ export const ERROR_CODES = {
   ERR_PUBLISH_NOT_AUTHORIZED: 'the identity may not publish to this topic',
   // session
   ERR_TOKEN_EXPIRED_SESSION: 'the connection was closed because its token expired',
+  // limits (connection closed)
+  ERR_PACKET_TOO_LARGE: 'a packet is larger than the maximum packet size',
+  ERR_HANDSHAKE_TIMEOUT: 'the TLS handshake or the WebSocket upgrade did not finish in time',
   // request/response (SDK and handlers)
   ERR_TIMEOUT: 'no reply arrived within the timeout',
   ERR_OFFLINE: 'the client is not connected and was asked not to queue',

@@ -1,8 +1,18 @@
-// Every refusal is one structured audit line: who, what, why.
+// Every refusal is one structured audit line: who, what, why — rate-limited, so that an attack cannot
+// flood the log: per kind of refusal (action and code), a burst of lines, then a steady rate; the next
+// line written says how many were suppressed in between.
 import type { ErrorCode } from '../../protocol/index.ts';
 import type { Logger } from './logger.ts';
 
-export const AUDIT_ACTIONS = ['connect', 'subscribe', 'publish', 'will', 'forward', 'expire'] as const;
+export const AUDIT_ACTIONS = [
+  'connect',
+  'subscribe',
+  'publish',
+  'will',
+  'forward',
+  'expire',
+  'limit',
+] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 export interface Refusal {
@@ -18,6 +28,42 @@ export interface Refusal {
   readonly address?: string;
 }
 
+/** Lines of one kind written at once before the rate applies. */
+export const AUDIT_BURST = 50;
+/** Lines of one kind per second after the burst. */
+export const AUDIT_LINES_PER_SEC = 10;
+
+interface Bucket {
+  tokens: number;
+  at: number;
+  suppressed: number;
+}
+
+const bucketsByLogger = new WeakMap<Logger, Map<string, Bucket>>();
+
+/** Whether a line of `kind` may be written now; counts it as suppressed when not. */
+function admit(logger: Logger, kind: string, now: number): Bucket | undefined {
+  let buckets = bucketsByLogger.get(logger);
+  if (buckets === undefined) bucketsByLogger.set(logger, (buckets = new Map<string, Bucket>()));
+  let bucket = buckets.get(kind);
+  if (bucket === undefined) buckets.set(kind, (bucket = { tokens: AUDIT_BURST, at: now, suppressed: 0 }));
+  bucket.tokens = Math.min(AUDIT_BURST, bucket.tokens + ((now - bucket.at) / 1000) * AUDIT_LINES_PER_SEC);
+  bucket.at = now;
+  if (bucket.tokens < 1) {
+    bucket.suppressed += 1;
+    return undefined;
+  }
+  bucket.tokens -= 1;
+  return bucket;
+}
+
 export function auditRefusal(logger: Logger, refusal: Refusal): void {
-  logger.warn({ audit: 'refused', ...refusal }, `refused ${refusal.action}`);
+  const bucket = admit(logger, `${refusal.action}:${refusal.code}`, Date.now());
+  if (bucket === undefined) return;
+  const suppressed = bucket.suppressed;
+  bucket.suppressed = 0;
+  logger.warn(
+    { audit: 'refused', ...refusal, ...(suppressed > 0 && { suppressed }) },
+    `refused ${refusal.action}`,
+  );
 }

@@ -4,9 +4,15 @@ import { createServer as createHttpServer, type Server as HttpServer } from 'nod
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
-import type { Aedes } from 'aedes';
 import { WebSocketServer, createWebSocketStream } from 'ws';
 import type { Route } from '../http/routes.ts';
+import {
+  acceptMqtt,
+  closeIdleUpgrades,
+  handshakeServerOptions,
+  onTlsClientError,
+  type MqttSink,
+} from './connection-bounds.ts';
 import { proxyProtocolFront, type ProxyFrontOptions } from './proxy-protocol.ts';
 
 export const WEBSOCKET_PATH = '/mqtt';
@@ -55,68 +61,87 @@ function listeningServer(server: TcpServer, listener: ListenerName, proxy?: Prox
   return proxy === undefined ? server : proxyProtocolFront(server, { ...proxy, listener });
 }
 
-function attachWebSocket(aedes: Aedes, server: HttpServer): WebSocketServer {
-  const wss = new WebSocketServer({ server, path: WEBSOCKET_PATH, perMessageDeflate: false });
+/** A WebSocket frame may carry one largest packet and the start of the next. */
+const WS_FRAME_OVERHEAD = 1024;
+
+function attachWebSocket(sink: MqttSink, server: HttpServer): WebSocketServer {
+  const { maxPacketSize, maxConnectPacketSize } = sink.limits;
+  const wss = new WebSocketServer({
+    server,
+    path: WEBSOCKET_PATH,
+    perMessageDeflate: false,
+    // ws buffers a whole frame before the stream sees it (its default allows 100 MiB).
+    maxPayload: Math.max(maxPacketSize, maxConnectPacketSize) + WS_FRAME_OVERHEAD,
+  });
   wss.on('connection', (socket, request) => {
     const stream = createWebSocketStream(socket);
     stream.on('error', () => socket.terminate());
-    aedes.handle(stream, request);
+    acceptMqtt(sink, stream, request.socket.remoteAddress, request);
   });
   return wss;
 }
 
 export async function startMqttsListener(
-  aedes: Aedes,
+  sink: MqttSink,
   tls: TlsMaterial,
   port: number,
   host: string,
   proxy?: ProxyOptions,
 ): Promise<Listener> {
-  const server = createTlsServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, (socket) => {
-    socket.setNoDelay(true); // MQTT packets are small and latency-bound: Nagle added ~40 ms per reply
-    aedes.handle(socket);
-  });
-  server.on('tlsClientError', () => {}); // a failed handshake concerns that peer only
+  const { handshakeTimeout } = handshakeServerOptions(sink.limits);
+  const server = createTlsServer(
+    { cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2', handshakeTimeout },
+    (socket) => {
+      socket.setNoDelay(true); // MQTT packets are small and latency-bound: Nagle added ~40 ms per reply
+      acceptMqtt(sink, socket, socket.remoteAddress);
+    },
+  );
+  server.on('tlsClientError', onTlsClientError(sink.logger));
   const front = listeningServer(server, 'mqtts', proxy);
   return { name: 'mqtts', port: await listen(front, port, host), close: closer(front) };
 }
 
 export async function startWssListener(
-  aedes: Aedes,
+  sink: MqttSink,
   tls: TlsMaterial,
   port: number,
   host: string,
   onRequest: Route,
   proxy?: ProxyOptions,
 ): Promise<Listener> {
-  const server = createHttpsServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, (req, res) => {
-    void onRequest(req, res);
-  });
-  server.on('tlsClientError', () => {});
-  const wss = attachWebSocket(aedes, server);
+  const server = createHttpsServer(
+    { cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2', ...handshakeServerOptions(sink.limits) },
+    (req, res) => {
+      void onRequest(req, res);
+    },
+  );
+  server.on('tlsClientError', onTlsClientError(sink.logger));
+  closeIdleUpgrades(server, sink.limits, sink.logger);
+  const wss = attachWebSocket(sink, server);
   if (proxy === undefined)
     return { name: 'wss', port: await listen(server, port, host), close: closer(server, wss) };
   const front = listeningServer(server, 'wss', proxy);
   return { name: 'wss', port: await listen(front, port, host), close: closer(front, wss, server) };
 }
 
-export async function startMqttListener(aedes: Aedes, port: number, host: string): Promise<Listener> {
+export async function startMqttListener(sink: MqttSink, port: number, host: string): Promise<Listener> {
   const server = createTcpServer((socket) => {
     socket.setNoDelay(true);
-    aedes.handle(socket);
+    acceptMqtt(sink, socket, socket.remoteAddress);
   });
   return { name: 'mqtt', port: await listen(server, port, host), close: closer(server) };
 }
 
 export async function startWsListener(
-  aedes: Aedes,
+  sink: MqttSink,
   port: number,
   host: string,
   onRequest: Route,
 ): Promise<Listener> {
-  const server = createHttpServer((req, res) => {
+  const server = createHttpServer(handshakeServerOptions(sink.limits), (req, res) => {
     void onRequest(req, res);
   });
-  const wss = attachWebSocket(aedes, server);
+  closeIdleUpgrades(server, sink.limits, sink.logger);
+  const wss = attachWebSocket(sink, server);
   return { name: 'ws', port: await listen(server, port, host), close: closer(server, wss) };
 }

@@ -1,0 +1,101 @@
+// What every listener does with a new connection before and while aedes serves it: handshake
+// timeouts (TLS ClientHello, HTTP upgrade) and the maximum packet size, each refusal audited.
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { Aedes } from 'aedes';
+import type { Limits } from '../limits/limits.ts';
+import { auditRefusal } from '../log/audit.ts';
+import type { Logger } from '../log/logger.ts';
+import { guardPacketSize } from './packet-size-guard.ts';
+
+/** Where listeners hand MQTT connections, with the bounds that apply to them. */
+export interface MqttSink {
+  readonly aedes: Aedes;
+  readonly limits: Limits;
+  readonly logger: Logger;
+}
+
+/** Hands `stream` to aedes and bounds the size of every packet it sends. */
+export function acceptMqtt(
+  sink: MqttSink,
+  stream: Duplex,
+  address: string | undefined,
+  request?: IncomingMessage,
+): void {
+  sink.aedes.handle(stream, request);
+  const { maxConnectPacketSize, maxPacketSize } = sink.limits;
+  guardPacketSize(
+    stream,
+    { beforeAuthentication: maxConnectPacketSize, afterAuthentication: maxPacketSize },
+    ({ declared, limit, authenticated }) =>
+      auditRefusal(sink.logger, {
+        action: 'limit',
+        identity: 'unknown',
+        clientId: null,
+        code: 'ERR_PACKET_TOO_LARGE',
+        reason: `packet of ${declared} bytes over the ${authenticated ? 'MAX_PACKET_SIZE' : 'MAX_CONNECT_PACKET_SIZE'} of ${limit}; connection closed`,
+        ...(address !== undefined && { address }),
+      }),
+  );
+}
+
+/**
+ * Options for `tls.createServer` / `https.createServer`: the handshake must finish within the limit,
+ * and on HTTPS the request (the WebSocket upgrade) must arrive within it too; Node checks expired
+ * requests every `connectionsCheckingInterval`, so that is a fraction of the limit.
+ */
+export function handshakeServerOptions(limits: Limits): {
+  handshakeTimeout: number;
+  headersTimeout: number;
+  requestTimeout: number;
+  connectionsCheckingInterval: number;
+} {
+  const timeout = limits.handshakeTimeoutMs;
+  return {
+    handshakeTimeout: timeout,
+    headersTimeout: timeout,
+    requestTimeout: timeout,
+    connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(timeout / 4))),
+  };
+}
+
+/**
+ * On an HTTP(S) server that upgrades to WebSocket: a connection that sends no request within the limit
+ * is closed (Node's `headersTimeout` only counts once a request has begun). `server.timeout` arms an
+ * idle timer on each connection; ws clears it on upgrade, and keep-alive idling has its own timeout.
+ */
+export function closeIdleUpgrades(server: HttpServer, limits: Limits, logger: Logger): void {
+  server.setTimeout(limits.handshakeTimeoutMs, (socket: Socket) => {
+    const address = socket.remoteAddress;
+    socket.destroy();
+    auditRefusal(logger, {
+      action: 'limit',
+      identity: 'unknown',
+      clientId: null,
+      code: 'ERR_HANDSHAKE_TIMEOUT',
+      reason: 'no WebSocket upgrade request within HANDSHAKE_TIMEOUT_MS; socket closed',
+      ...(address !== undefined && { address }),
+    });
+  });
+}
+
+/**
+ * The `tlsClientError` listener: a failed or timed-out handshake concerns that peer only. Node leaves
+ * the socket to the listener, so it is destroyed here (a no-op listener held such sockets forever).
+ */
+export function onTlsClientError(logger: Logger): (error: Error & { code?: string }, socket: Socket) => void {
+  return (error, socket) => {
+    const address = socket.remoteAddress;
+    socket.destroy();
+    if (error.code !== 'ERR_TLS_HANDSHAKE_TIMEOUT') return;
+    auditRefusal(logger, {
+      action: 'limit',
+      identity: 'unknown',
+      clientId: null,
+      code: 'ERR_HANDSHAKE_TIMEOUT',
+      reason: 'TLS handshake not finished within HANDSHAKE_TIMEOUT_MS; socket closed',
+      ...(address !== undefined && { address }),
+    });
+  };
+}

@@ -1,0 +1,117 @@
+// The maximum MQTT packet size, enforced from the fixed header before the body is buffered.
+//
+// aedes 1.x and mqtt-packet accept packets of up to 256 MB and buffer each whole before parsing it,
+// so one CONNECT declaring 64 MB, sent before any token is checked, held 64 MB. This guard reads the
+// same bytes aedes reads (a `data` listener: with aedes' `readable` listener in place, `data` fires
+// inside each `read()`, before the bytes reach the parser), decodes only the fixed headers (type byte
+// and Remaining Length) and skips bodies arithmetically. A packet declared larger than the limit
+// destroys the connection at once: at most the chunk that carried the header reaches the parser.
+//
+// Two limits: a tight one until the client is accepted (a CONNECT carries a client id, a token and
+// perhaps a will), a larger one afterwards.
+import type { Duplex } from 'node:stream';
+
+export interface PacketSizeLimits {
+  /** The largest packet (fixed header included) before the client is accepted: its CONNECT. */
+  readonly beforeAuthentication: number;
+  /** The largest packet once the client is accepted. */
+  readonly afterAuthentication: number;
+}
+
+export interface Oversize {
+  /** The packet's total size as its fixed header declares it, in bytes. */
+  readonly declared: number;
+  readonly limit: number;
+  readonly authenticated: boolean;
+}
+
+/** Remaining Length takes at most 4 bytes (MQTT-2.2.3). */
+const MAX_LENGTH_BYTES = 4;
+
+const guards = new WeakMap<Duplex, PacketSizeGuard>();
+
+export class PacketSizeGuard {
+  readonly #stream: Duplex;
+  readonly #limits: PacketSizeLimits;
+  readonly #onOversize: (oversize: Oversize) => void;
+  #limit: number;
+  /** Body bytes of the current packet still to pass. */
+  #skip = 0;
+  /** 0: expecting a type byte; 1..4: reading Remaining Length, that many bytes read so far. */
+  #lengthBytes = 0;
+  #length = 0;
+  #stopped = false;
+
+  constructor(stream: Duplex, limits: PacketSizeLimits, onOversize: (oversize: Oversize) => void) {
+    this.#stream = stream;
+    this.#limits = limits;
+    this.#onOversize = onOversize;
+    this.#limit = limits.beforeAuthentication;
+    stream.on('data', this.#scan);
+  }
+
+  /** The client was accepted: from now on, packets up to the larger limit pass. */
+  authenticated(): void {
+    this.#limit = this.#limits.afterAuthentication;
+  }
+
+  readonly #scan = (chunk: Buffer | string): void => {
+    if (this.#stopped || typeof chunk === 'string') return;
+    let at = 0;
+    while (at < chunk.length) {
+      if (this.#skip > 0) {
+        const passed = Math.min(this.#skip, chunk.length - at);
+        this.#skip -= passed;
+        at += passed;
+        continue;
+      }
+      const byte = chunk[at++] ?? 0;
+      if (this.#lengthBytes === 0) {
+        this.#lengthBytes = 1;
+        this.#length = 0;
+        continue;
+      }
+      this.#length += (byte & 0x7f) * 128 ** (this.#lengthBytes - 1);
+      if ((byte & 0x80) !== 0) {
+        // A fifth length byte is malformed: mqtt-packet refuses it and aedes closes the connection.
+        if (this.#lengthBytes === MAX_LENGTH_BYTES) return this.#stop();
+        this.#lengthBytes += 1;
+        continue;
+      }
+      const declared = 1 + this.#lengthBytes + this.#length;
+      if (declared > this.#limit) {
+        this.#stop();
+        this.#onOversize({
+          declared,
+          limit: this.#limit,
+          authenticated: this.#limit === this.#limits.afterAuthentication,
+        });
+        this.#stream.destroy();
+        return;
+      }
+      this.#skip = this.#length;
+      this.#lengthBytes = 0;
+    }
+  };
+
+  #stop(): void {
+    this.#stopped = true;
+    this.#stream.off('data', this.#scan);
+  }
+}
+
+/** Guards `stream`, which aedes already handles (attach after `aedes.handle`, see the file comment). */
+export function guardPacketSize(
+  stream: Duplex,
+  limits: PacketSizeLimits,
+  onOversize: (oversize: Oversize) => void,
+): PacketSizeGuard {
+  const guard = new PacketSizeGuard(stream, limits, onOversize);
+  guards.set(stream, guard);
+  return guard;
+}
+
+/** Raises the limit of the connection `stream` once its client is accepted (no-op when unguarded). */
+export function markAuthenticated(stream: Duplex): void {
+  guards.get(stream)?.authenticated();
+}
