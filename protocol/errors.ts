@@ -26,6 +26,10 @@ export const ERROR_CODES = {
   // limits (connection closed)
   ERR_PACKET_TOO_LARGE: 'a packet is larger than the maximum packet size',
   ERR_HANDSHAKE_TIMEOUT: 'the TLS handshake or the WebSocket upgrade did not finish in time',
+  // limits (CONNECT refused with return code 3)
+  ERR_CONNECT_RATE: 'too many CONNECTs from one source address',
+  ERR_FLAPPING: 'the client id reconnects in a loop and is refused for a while',
+  ERR_TOO_MANY_CONNECTIONS: 'the broker or the user holds the most connections allowed',
   // request/response (SDK and handlers)
   ERR_TIMEOUT: 'no reply arrived within the timeout',
   ERR_OFFLINE: 'the client is not connected and was asked not to queue',

@@ -1,6 +1,7 @@
 // The bounds on what one client can make the broker hold, each a setting with a default that is on.
 // docs/configuration.md lists them beside the defaults of Mosquitto, EMQX and AWS IoT.
 import { CashewError } from '../../protocol/index.ts';
+import type { ConnectLimits } from './connect-gate.ts';
 
 export interface Limits {
   /** The largest CONNECT (any packet before the client is accepted), bytes (`MAX_CONNECT_PACKET_SIZE`). */
@@ -9,6 +10,8 @@ export interface Limits {
   readonly maxPacketSize: number;
   /** TLS handshake, and on the WSS port the HTTP upgrade request, must finish within this, ms (`HANDSHAKE_TIMEOUT_MS`). */
   readonly handshakeTimeoutMs: number;
+  /** Who may connect how often, and how many at once (connect-gate.ts). */
+  readonly connect: ConnectLimits;
 }
 
 /** A CONNECT carries a client id, the token (Auth0 tokens with custom claims reach 4–8 KB) and a will. */
@@ -21,7 +24,29 @@ export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 /** MQTT's Remaining Length encodes at most 268,435,455 bytes (plus a 5-byte fixed header). */
 const MQTT_MAX_PACKET_SIZE = 268_435_460;
 
-export const LIMIT_SETTINGS = ['MAX_CONNECT_PACKET_SIZE', 'MAX_PACKET_SIZE', 'HANDSHAKE_TIMEOUT_MS'] as const;
+/** Sized so a NAT'd fleet reconnecting at once converges: see docs/configuration.md. */
+export const DEFAULT_CONNECT_RATE_PER_ADDRESS = 50;
+export const DEFAULT_CONNECT_BURST_PER_ADDRESS = 200;
+export const DEFAULT_MAX_CONNECTIONS = 50_000;
+/** A user has a few devices (and tabs), not thousands. */
+export const DEFAULT_MAX_CONNECTIONS_PER_USER = 20;
+/** EMQX's flapping detection: 15 connects in 1 min, banned 5 min. */
+export const DEFAULT_FLAPPING_MAX_CONNECTS = 30;
+export const DEFAULT_FLAPPING_WINDOW_MS = 60_000;
+export const DEFAULT_FLAPPING_BAN_MS = 60_000;
+
+export const LIMIT_SETTINGS = [
+  'MAX_CONNECT_PACKET_SIZE',
+  'MAX_PACKET_SIZE',
+  'HANDSHAKE_TIMEOUT_MS',
+  'CONNECT_RATE_PER_ADDRESS',
+  'CONNECT_BURST_PER_ADDRESS',
+  'MAX_CONNECTIONS',
+  'MAX_CONNECTIONS_PER_USER',
+  'FLAPPING_MAX_CONNECTS',
+  'FLAPPING_WINDOW_MS',
+  'FLAPPING_BAN_MS',
+] as const;
 export type LimitSetting = (typeof LIMIT_SETTINGS)[number];
 
 function whole(
@@ -56,5 +81,38 @@ export function resolveLimits(settings: Partial<Record<LimitSetting, string>>): 
     maxConnectPacketSize,
     maxPacketSize,
     handshakeTimeoutMs: whole(settings, 'HANDSHAKE_TIMEOUT_MS', DEFAULT_HANDSHAKE_TIMEOUT_MS, 100, 120_000),
+    connect: {
+      connectRatePerAddress: whole(
+        settings,
+        'CONNECT_RATE_PER_ADDRESS',
+        DEFAULT_CONNECT_RATE_PER_ADDRESS,
+        1,
+        1_000_000,
+      ),
+      connectBurstPerAddress: whole(
+        settings,
+        'CONNECT_BURST_PER_ADDRESS',
+        DEFAULT_CONNECT_BURST_PER_ADDRESS,
+        1,
+        1_000_000,
+      ),
+      maxConnections: whole(settings, 'MAX_CONNECTIONS', DEFAULT_MAX_CONNECTIONS, 1, 10_000_000),
+      maxConnectionsPerUser: whole(
+        settings,
+        'MAX_CONNECTIONS_PER_USER',
+        DEFAULT_MAX_CONNECTIONS_PER_USER,
+        1,
+        1_000_000,
+      ),
+      flappingMaxConnects: whole(
+        settings,
+        'FLAPPING_MAX_CONNECTS',
+        DEFAULT_FLAPPING_MAX_CONNECTS,
+        1,
+        1_000_000,
+      ),
+      flappingWindowMs: whole(settings, 'FLAPPING_WINDOW_MS', DEFAULT_FLAPPING_WINDOW_MS, 1000, 86_400_000),
+      flappingBanMs: whole(settings, 'FLAPPING_BAN_MS', DEFAULT_FLAPPING_BAN_MS, 0, 86_400_000),
+    },
   };
 }
