@@ -23,6 +23,7 @@ import { createLogger, type Logger } from './log/logger.ts';
 import type { BrokerOptions } from './options.ts';
 import { trustListOf } from './net/proxy-protocol.ts';
 import { markAuthenticated } from './net/packet-size-guard.ts';
+import { ConnectGate } from './limits/connect-gate.ts';
 import { partitionedMemoryPersistence } from './aedes/persistence/partitioned-memory.ts';
 import { dropUnobservedSysEvents } from './aedes/sys-events.ts';
 import { AEDES_TUNING } from './aedes/tuning.ts';
@@ -84,7 +85,8 @@ export async function startBroker(
   // REDIS_URL: scale-out (broker/cluster/); absent: the embedded in-memory default, unchanged.
   const cluster = options.redisUrl === undefined ? undefined : await startCluster(options, logger);
   const pools = new HandlerPools({ logger, ...(cluster !== undefined && { coordinator: cluster.pools }) });
-  const adapter = createAdapter({ verifier, token: options.token, logger, pools });
+  const gate = new ConnectGate(options.limits.connect);
+  const adapter = createAdapter({ verifier, token: options.token, logger, pools, gate });
   const aedes = await Aedes.createBroker({
     ...AEDES_TUNING,
     ...adapter.hooks,

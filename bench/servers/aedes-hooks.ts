@@ -12,6 +12,7 @@ import {
 } from '../../broker/index.ts';
 import { createAdapter } from '../../broker/aedes/adapter.ts';
 import { HandlerPools } from '../../broker/pools/handler-pools.ts';
+import { ConnectGate } from '../../broker/limits/connect-gate.ts';
 import { serveBenchControl } from './control.ts';
 
 const settings = JSON.parse(process.env.CASHEW_BENCH_SETTINGS ?? '{}') as Settings;
@@ -22,6 +23,7 @@ const adapter = createAdapter({
   token: options.token,
   logger: createLogger(options.logLevel),
   pools: new HandlerPools(),
+  gate: new ConnectGate(options.limits.connect),
 });
 const aedes = await Aedes.createBroker({ ...AEDES_TUNING, ...adapter.hooks });
 adapter.attach(aedes);

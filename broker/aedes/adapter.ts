@@ -6,6 +6,7 @@ import { CashewError, type ErrorCode } from '../../protocol/index.ts';
 import { auditRefusal, type AuditAction } from '../log/audit.ts';
 import type { HandlerPools } from '../pools/handler-pools.ts';
 import { clientIdBelongsTo, describeIdentity, identityFromClaims, type Identity } from '../auth/identity.ts';
+import type { ConnectGate } from '../limits/connect-gate.ts';
 import type { Logger } from '../log/logger.ts';
 import type { TokenOptions } from '../options.ts';
 import {
@@ -28,6 +29,7 @@ export interface AdapterContext {
   readonly token: TokenOptions;
   readonly logger: Logger;
   readonly pools: HandlerPools;
+  readonly gate: ConnectGate;
 }
 
 export type AedesHooks = Required<
@@ -44,7 +46,7 @@ export interface Adapter {
 }
 
 export function createAdapter(context: AdapterContext): Adapter {
-  const { verifier, token, logger, pools } = context;
+  const { verifier, token, logger, pools, gate } = context;
 
   function refuse(
     action: AuditAction,
@@ -67,6 +69,7 @@ export function createAdapter(context: AdapterContext): Adapter {
 
   const lifecycle = new ClientLifecycle({
     pools,
+    gate,
     onExpired: (client, identity) => {
       refuse('expire', client, identity, 'ERR_TOKEN_EXPIRED_SESSION', 'token expired');
       client.close();
@@ -81,6 +84,10 @@ export function createAdapter(context: AdapterContext): Adapter {
         `client id ${clientId} is not bound to ${describeIdentity(identity)}`,
       );
     }
+    if (identity.role === 'user') {
+      const refusal = gate.admitUser(identity.userId);
+      if (refusal !== undefined) throw new CashewError(refusal.code, refusal.reason);
+    }
     const will = declaredWill(client);
     if (will !== undefined) {
       const decision = authorizeWill(identity, will.topic);
@@ -90,6 +97,14 @@ export function createAdapter(context: AdapterContext): Adapter {
   }
 
   const authenticate: AedesHooks['authenticate'] = (client, _username, password, done) => {
+    // Before any signature is checked: the source address' rate, flapping, the total.
+    const early = gate.admitConnect(remoteAddressOf(client), client.id, Date.now());
+    if (early !== undefined) {
+      const returnCode = returnCodeOf(early.code);
+      refuse('limit', client, undefined, early.code, early.reason, { returnCode });
+      done(Object.assign(new Error(early.reason), { returnCode }), false);
+      return;
+    }
     let identity: Identity | undefined;
     verifier
       .verify(password === undefined ? '' : password.toString('utf8'))

@@ -13,6 +13,7 @@
 //   then fires for a closed client, and no `clientDisconnect` follows. Such a client is not admitted.
 import type { Aedes, Client } from 'aedes';
 import type { Identity } from '../auth/identity.ts';
+import type { ConnectGate } from '../limits/connect-gate.ts';
 import type { HandlerPools } from '../pools/handler-pools.ts';
 
 /** The longest a single timer may run in Node (about 24.8 days); longer expiries re-arm. */
@@ -30,12 +31,15 @@ export interface Registrations {
 
 export interface ClientLifecycleOptions {
   readonly pools: HandlerPools;
+  /** Counts admitted connections, in total and per user (broker/limits/connect-gate.ts). */
+  readonly gate: ConnectGate;
   /** Called when an admitted client's token expires; expected to close the client. */
   readonly onExpired: (client: Client, identity: Identity) => void;
 }
 
 export class ClientLifecycle {
   readonly #pools: HandlerPools;
+  readonly #gate: ConnectGate;
   readonly #onExpired: (client: Client, identity: Identity) => void;
   /** Verified identities, from `authenticate` on: held only as long as aedes holds the client. */
   readonly #verified = new WeakMap<Client, Identity>();
@@ -46,6 +50,7 @@ export class ClientLifecycle {
 
   constructor(options: ClientLifecycleOptions) {
     this.#pools = options.pools;
+    this.#gate = options.gate;
     this.#onExpired = options.onExpired;
   }
 
@@ -69,6 +74,7 @@ export class ClientLifecycle {
     const identity = this.#verified.get(client);
     if (identity === undefined || client.closed || this.#admitted.has(client)) return;
     this.#arm(client, identity);
+    this.#gate.opened(identity.role === 'user' ? identity.userId : undefined);
     if (identity.role === 'handler') this.#pools.join(identity.name, client);
   }
 
@@ -81,6 +87,7 @@ export class ClientLifecycle {
     clearTimeout(timer);
     this.#armed.delete(timer);
     this.#admitted.delete(client);
+    this.#gate.closed(identity?.role === 'user' ? identity.userId : undefined);
     if (identity?.role === 'handler') this.#pools.leave(identity.name, client);
   }
 

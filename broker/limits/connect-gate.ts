@@ -122,7 +122,9 @@ export class ConnectGate {
         code: 'ERR_FLAPPING',
         reason: `client id flapping; refused until ${new Date(flaps.bannedUntil).toISOString()}`,
       };
-    if (now - flaps.windowStart > limits.flappingWindowMs) {
+    // A new window after the last one, or once a ban is served.
+    if (now - flaps.windowStart > limits.flappingWindowMs || flaps.bannedUntil !== 0) {
+      flaps.bannedUntil = 0;
       flaps.windowStart = now;
       flaps.count = 0;
     }

@@ -7,6 +7,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ClientLifecycle } from '../../broker/aedes/client-lifecycle.ts';
 import type { HandlerIdentity, Identity, UserIdentity } from '../../broker/auth/identity.ts';
 import { HandlerPools } from '../../broker/pools/handler-pools.ts';
+import { ConnectGate } from '../../broker/limits/connect-gate.ts';
+import { resolveLimits } from '../../broker/limits/limits.ts';
 
 const HOUR = 3_600_000;
 const user = (expiresAt: number): UserIdentity => ({
@@ -39,6 +41,7 @@ beforeEach(() => {
   expired = [];
   lifecycle = new ClientLifecycle({
     pools,
+    gate: new ConnectGate(resolveLimits({}).connect),
     onExpired: (client, identity) => expired.push([client, identity]),
   });
   aedes = new EventEmitter();
