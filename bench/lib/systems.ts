@@ -127,6 +127,10 @@ export function startCashew(
     TLS_KEY: tls.key,
     CERTS_DIR: join(scratch, 'cashew-certs'),
     LOG_LEVEL: 'warn',
+    // Every generator connects from 127.0.0.1: a storm of thousands of CONNECTs per second from one
+    // address is what CONNECT_RATE_PER_ADDRESS refuses. The bench stands for a fleet of addresses.
+    CONNECT_RATE_PER_ADDRESS: '1000000',
+    CONNECT_BURST_PER_ADDRESS: '1000000',
     ...settings,
   };
   return startNodeBroker('cashew', 'cashew.ts', { CASHEW_BENCH_SETTINGS: JSON.stringify(full) }, cpus);
