@@ -11,6 +11,7 @@ import {
   REPLY_LEVEL,
 } from '../protocol/index.ts';
 import { Connection, type ConnectionState } from './connection.ts';
+import { deviceIdOf } from './device-id.ts';
 import { EventDedupe } from './event-dedupe.ts';
 import { userIdOf } from './jwt-claims.ts';
 import { parseOptions, type ConnectOptions, type ResolvedOptions } from './options.ts';
@@ -64,10 +65,10 @@ export class CashewClient {
   readonly #buffered = new Map<string, { data: Buffer; topic: string }[]>();
   #bufferedCount = 0;
 
-  constructor(options: ResolvedOptions, userId: string) {
+  constructor(options: ResolvedOptions, userId: string, clientIdSuffix: string) {
     this.#options = options;
     this.userId = userId;
-    this.clientId = `${userId}/${options.clientIdSuffix}`;
+    this.clientId = `${userId}/${clientIdSuffix}`;
     this.#connection = new Connection({
       url: options.url,
       getToken: options.getToken,
@@ -236,7 +237,8 @@ export async function connect(options: ConnectOptions): Promise<CashewClient> {
       'ERR_BAD_PAYLOAD',
       `the token's user id ${JSON.stringify(userId)} cannot be a topic level`,
     );
-  const client = new CashewClient(resolved, userId);
+  const suffix = resolved.clientIdSuffix ?? (await deviceIdOf(resolved.storage, resolved.logger));
+  const client = new CashewClient(resolved, userId, suffix);
   await client.start();
   return client;
 }

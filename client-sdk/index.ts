@@ -9,6 +9,7 @@ export {
   DEFAULT_MAX_BUFFERED_EVENTS,
 } from './options.ts';
 export type { ConnectOptions, ResolvedOptions } from './options.ts';
+export type { DeviceStorage } from './device-id.ts';
 export { Connection } from './connection.ts';
 export type { ConnectionOptions, ConnectionState, TokenSource } from './connection.ts';
 export { reconnectDelay, DEFAULT_BACKOFF } from './backoff.ts';

@@ -2,6 +2,7 @@
 import type { IClientOptions } from 'mqtt';
 import { CashewError } from '../protocol/index.ts';
 import type { BackoffOptions } from './backoff.ts';
+import { defaultDeviceStorage, type DeviceStorage } from './device-id.ts';
 import type { TokenSource } from './connection.ts';
 import type { SdkLogger } from './logger.ts';
 
@@ -17,8 +18,13 @@ export interface ConnectOptions {
   /** A fixed token; or `getToken`, called before every (re)connect. One of the two. */
   readonly token?: string;
   readonly getToken?: TokenSource;
-  /** The client id is `<userId>/<suffix>`; keep it stable per device for a persistent session. */
+  /**
+   * The client id is `<userId>/<suffix>`. Default: a device id made once per install and kept in
+   * `storage`, so one device keeps one persistent session.
+   */
   readonly clientIdSuffix?: string;
+  /** Where the device id is kept: `localStorage` in browsers by default; pass AsyncStorage in React Native; null: none. */
+  readonly storage?: DeviceStorage | null;
   /** The claim that carries the user id (default `sub`; the broker's JWT_USER_CLAIM). */
   readonly userIdClaim?: string;
   /** false (default) keeps a persistent session: QoS 1 events sent while offline arrive later. */
@@ -37,7 +43,9 @@ export interface ConnectOptions {
 export interface ResolvedOptions {
   readonly url: string;
   readonly getToken: TokenSource;
-  readonly clientIdSuffix: string;
+  /** Set when given; otherwise the device id from `storage` (device-id.ts). */
+  readonly clientIdSuffix: string | undefined;
+  readonly storage: DeviceStorage | undefined;
   readonly userIdClaim: string;
   readonly clean: boolean;
   readonly requestTimeoutMs: number;
@@ -46,10 +54,6 @@ export interface ResolvedOptions {
   readonly maxBufferedEvents: number;
   readonly mqtt: IClientOptions;
   readonly logger: SdkLogger | undefined;
-}
-
-function randomSuffix(): string {
-  return Math.random().toString(36).slice(2, 10);
 }
 
 function positive(value: number | undefined, fallback: number, name: string): number {
@@ -65,14 +69,15 @@ export function parseOptions(options: ConnectOptions): ResolvedOptions {
   const { token, getToken } = options;
   if ((token === undefined) === (getToken === undefined))
     throw new CashewError('ERR_CONFIG_INVALID', 'give exactly one of token and getToken');
-  const suffix = options.clientIdSuffix ?? randomSuffix();
+  const suffix = options.clientIdSuffix;
   // eslint-disable-next-line no-control-regex -- NUL is exactly what must be refused
-  if (/[/+#\u0000]/.test(suffix) || suffix === '')
+  if (suffix !== undefined && (/[/+#\u0000]/.test(suffix) || suffix === ''))
     throw new CashewError('ERR_CONFIG_INVALID', 'clientIdSuffix must be one topic level');
   return {
     url: options.url,
     getToken: getToken ?? (() => token ?? ''),
     clientIdSuffix: suffix,
+    storage: options.storage === null ? undefined : (options.storage ?? defaultDeviceStorage()),
     userIdClaim: options.userIdClaim ?? DEFAULT_USER_ID_CLAIM,
     clean: options.clean ?? false,
     requestTimeoutMs: positive(options.requestTimeoutMs, DEFAULT_REQUEST_TIMEOUT_MS, 'requestTimeoutMs'),
