@@ -86,7 +86,14 @@ export async function startBroker(
   const cluster = options.redisUrl === undefined ? undefined : await startCluster(options, logger);
   const pools = new HandlerPools({ logger, ...(cluster !== undefined && { coordinator: cluster.pools }) });
   const gate = new ConnectGate(options.limits.connect);
-  const adapter = createAdapter({ verifier, token: options.token, logger, pools, gate });
+  const adapter = createAdapter({
+    verifier,
+    token: options.token,
+    logger,
+    pools,
+    gate,
+    maxOutgoingBuffer: options.limits.maxOutgoingBuffer,
+  });
   const aedes = await Aedes.createBroker({
     ...AEDES_TUNING,
     ...adapter.hooks,

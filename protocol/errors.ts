@@ -26,6 +26,8 @@ export const ERROR_CODES = {
   // limits (connection closed)
   ERR_PACKET_TOO_LARGE: 'a packet is larger than the maximum packet size',
   ERR_HANDSHAKE_TIMEOUT: 'the TLS handshake or the WebSocket upgrade did not finish in time',
+  ERR_SLOW_CONSUMER:
+    'the client did not read what was sent to it: more than the outgoing buffer limit waited',
   // limits (CONNECT refused with return code 3)
   ERR_CONNECT_RATE: 'too many CONNECTs from one source address',
   ERR_FLAPPING: 'the client id reconnects in a loop and is refused for a while',

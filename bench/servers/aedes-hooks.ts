@@ -24,6 +24,7 @@ const adapter = createAdapter({
   logger: createLogger(options.logLevel),
   pools: new HandlerPools(),
   gate: new ConnectGate(options.limits.connect),
+  maxOutgoingBuffer: options.limits.maxOutgoingBuffer,
 });
 const aedes = await Aedes.createBroker({ ...AEDES_TUNING, ...adapter.hooks });
 adapter.attach(aedes);

@@ -30,6 +30,8 @@ export interface AdapterContext {
   readonly logger: Logger;
   readonly pools: HandlerPools;
   readonly gate: ConnectGate;
+  /** A connection with more than this many bytes waiting to be sent is a slow consumer, cut. */
+  readonly maxOutgoingBuffer: number;
 }
 
 export type AedesHooks = Required<
@@ -46,7 +48,27 @@ export interface Adapter {
 }
 
 export function createAdapter(context: AdapterContext): Adapter {
-  const { verifier, token, logger, pools, gate } = context;
+  const { verifier, token, logger, pools, gate, maxOutgoingBuffer } = context;
+  /** Slow consumers being cut: one audit line and one close each. */
+  const cut = new WeakSet<Client>();
+
+  /**
+   * A consumer that stops reading makes the broker buffer what it sends it, without bound (aedes
+   * writes on, whatever the socket's backlog). Past the limit it is disconnected: its QoS 1 messages
+   * stay in its session (queued while it is away), publishers and handlers go on serving the others.
+   */
+  function cutSlowConsumer(client: Client, identity: Identity, backlog: number): void {
+    if (cut.has(client)) return;
+    cut.add(client);
+    refuse(
+      'limit',
+      client,
+      identity,
+      'ERR_SLOW_CONSUMER',
+      `${backlog} bytes unsent, over MAX_OUTGOING_BUFFER ${maxOutgoingBuffer}; disconnected`,
+    );
+    setImmediate(() => client.close());
+  }
 
   function refuse(
     action: AuditAction,
@@ -180,6 +202,8 @@ export function createAdapter(context: AdapterContext): Adapter {
   const authorizeForward: AedesHooks['authorizeForward'] = (client, packet: AedesPublishPacket) => {
     const identity = lifecycle.identityOf(client);
     if (identity === undefined) return null;
+    const backlog = client.conn.writableLength;
+    if (backlog > maxOutgoingBuffer) cutSlowConsumer(client, identity, backlog);
     const decision = authorizeDelivery(identity, {
       topic: packet.topic,
       retain: packet.retain,

@@ -10,6 +10,8 @@ export interface Limits {
   readonly maxPacketSize: number;
   /** TLS handshake, and on the WSS port the HTTP upgrade request, must finish within this, ms (`HANDSHAKE_TIMEOUT_MS`). */
   readonly handshakeTimeoutMs: number;
+  /** Bytes written to a connection and not yet taken by its peer beyond which it is cut (`MAX_OUTGOING_BUFFER`). */
+  readonly maxOutgoingBuffer: number;
   /** Who may connect how often, and how many at once (connect-gate.ts). */
   readonly connect: ConnectLimits;
 }
@@ -24,6 +26,8 @@ export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 /** MQTT's Remaining Length encodes at most 268,435,455 bytes (plus a 5-byte fixed header). */
 const MQTT_MAX_PACKET_SIZE = 268_435_460;
 
+/** Centrifugo's default for a connection's write queue. */
+export const DEFAULT_MAX_OUTGOING_BUFFER = 1024 * 1024;
 /** Sized so a NAT'd fleet reconnecting at once converges: see docs/configuration.md. */
 export const DEFAULT_CONNECT_RATE_PER_ADDRESS = 50;
 export const DEFAULT_CONNECT_BURST_PER_ADDRESS = 200;
@@ -39,6 +43,7 @@ export const LIMIT_SETTINGS = [
   'MAX_CONNECT_PACKET_SIZE',
   'MAX_PACKET_SIZE',
   'HANDSHAKE_TIMEOUT_MS',
+  'MAX_OUTGOING_BUFFER',
   'CONNECT_RATE_PER_ADDRESS',
   'CONNECT_BURST_PER_ADDRESS',
   'MAX_CONNECTIONS',
@@ -81,6 +86,13 @@ export function resolveLimits(settings: Partial<Record<LimitSetting, string>>): 
     maxConnectPacketSize,
     maxPacketSize,
     handshakeTimeoutMs: whole(settings, 'HANDSHAKE_TIMEOUT_MS', DEFAULT_HANDSHAKE_TIMEOUT_MS, 100, 120_000),
+    maxOutgoingBuffer: whole(
+      settings,
+      'MAX_OUTGOING_BUFFER',
+      DEFAULT_MAX_OUTGOING_BUFFER,
+      64 * 1024,
+      1024 ** 3,
+    ),
     connect: {
       connectRatePerAddress: whole(
         settings,
