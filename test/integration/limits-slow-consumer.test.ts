@@ -24,7 +24,7 @@ afterAll(async () => {
 });
 
 const STALLED_SUBSCRIBER = fileURLToPath(
-  new URL('../support/fixtures/stalled-subscriber.mjs', import.meta.url),
+  new URL('../support/fixtures/stalled-subscriber.js', import.meta.url),
 );
 const stalledProcesses = new Set<ChildProcess>();
 
