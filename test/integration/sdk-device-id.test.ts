@@ -1,6 +1,6 @@
 // One client id per app install: the SDK keeps a device id in the app's storage (localStorage,
 // AsyncStorage), so a restarted app finds its persistent session — and its backlog — again.
-import mqtt from 'mqtt';
+import type mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type CashewClient, type DeviceStorage } from '../../client-sdk/index.ts';
 import { DEVICE_ID_KEY } from '../../client-sdk/device-id.ts';
@@ -24,9 +24,10 @@ function asyncStorage(): DeviceStorage & { readonly items: Map<string, string> }
   const items = new Map<string, string>();
   return {
     items,
-    getItem: async (key) => items.get(key) ?? null,
-    setItem: async (key, value) => {
+    getItem: (key) => Promise.resolve(items.get(key) ?? null),
+    setItem: (key, value) => {
       items.set(key, value);
+      return Promise.resolve();
     },
   };
 }
