@@ -93,6 +93,8 @@ export async function startBroker(
     pools,
     gate,
     maxOutgoingBuffer: options.limits.maxOutgoingBuffer,
+    topics: options.limits.topics,
+    maxSubscriptionsPerConnection: options.limits.maxSubscriptionsPerConnection,
   });
   const aedes = await Aedes.createBroker({
     ...AEDES_TUNING,

@@ -21,6 +21,8 @@ export const ERROR_CODES = {
   // authorization (SUBACK 0x80, publish dropped)
   ERR_SUBSCRIBE_NOT_AUTHORIZED: 'the identity may not subscribe to this filter',
   ERR_PUBLISH_NOT_AUTHORIZED: 'the identity may not publish to this topic',
+  ERR_TOPIC_TOO_LONG: 'the topic or filter has more characters or levels than allowed',
+  ERR_TOO_MANY_SUBSCRIPTIONS: 'the connection holds the most subscriptions allowed',
   // session
   ERR_TOKEN_EXPIRED_SESSION: 'the connection was closed because its token expired',
   // limits (connection closed)

@@ -25,6 +25,8 @@ const adapter = createAdapter({
   pools: new HandlerPools(),
   gate: new ConnectGate(options.limits.connect),
   maxOutgoingBuffer: options.limits.maxOutgoingBuffer,
+  topics: options.limits.topics,
+  maxSubscriptionsPerConnection: options.limits.maxSubscriptionsPerConnection,
 });
 const aedes = await Aedes.createBroker({ ...AEDES_TUNING, ...adapter.hooks });
 adapter.attach(aedes);

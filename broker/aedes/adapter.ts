@@ -19,7 +19,8 @@ import {
   type Decision,
 } from '../policy/policy.ts';
 import type { TokenVerifier } from '../auth/verify.ts';
-import { declaredWill, remoteAddressOf } from './client-internals.ts';
+import { declaredWill, remoteAddressOf, subscribedFilters } from './client-internals.ts';
+import { topicOverBounds, type TopicBounds } from '../limits/topic-bounds.ts';
 import { ClientLifecycle, type Registrations } from './client-lifecycle.ts';
 import { publisherIdOf } from './packet-internals.ts';
 import { REFUSED_TOPIC, returnCodeOf, SUBACK_FAILURE } from './return-codes.ts';
@@ -32,6 +33,8 @@ export interface AdapterContext {
   readonly gate: ConnectGate;
   /** A connection with more than this many bytes waiting to be sent is a slow consumer, cut. */
   readonly maxOutgoingBuffer: number;
+  readonly topics: TopicBounds;
+  readonly maxSubscriptionsPerConnection: number;
 }
 
 export type AedesHooks = Required<
@@ -48,7 +51,15 @@ export interface Adapter {
 }
 
 export function createAdapter(context: AdapterContext): Adapter {
-  const { verifier, token, logger, pools, gate, maxOutgoingBuffer } = context;
+  const { verifier, token, logger, pools, gate, maxOutgoingBuffer, topics, maxSubscriptionsPerConnection } =
+    context;
+  /** The filters each client holds: restored with its session, granted since, minus unsubscribed. */
+  const held = new WeakMap<Client, Set<string>>();
+  const heldBy = (client: Client): Set<string> => {
+    let filters = held.get(client);
+    if (filters === undefined) held.set(client, (filters = new Set(subscribedFilters(client))));
+    return filters;
+  };
   /** Slow consumers being cut: one audit line and one close each. */
   const cut = new WeakSet<Client>();
 
@@ -111,6 +122,9 @@ export function createAdapter(context: AdapterContext): Adapter {
       if (refusal !== undefined) throw new CashewError(refusal.code, refusal.reason);
     }
     const will = declaredWill(client);
+    const tooLong = will === undefined ? undefined : topicOverBounds(will.topic, topics);
+    if (will !== undefined && tooLong !== undefined)
+      throw new CashewError('ERR_TOPIC_TOO_LONG', `will topic: ${tooLong}`);
     if (will !== undefined) {
       const decision = authorizeWill(identity, will.topic);
       if (!decision.allowed)
@@ -153,12 +167,35 @@ export function createAdapter(context: AdapterContext): Adapter {
       });
   };
 
+  /** A filter too long, or one more than the connection may hold; undefined within the limits. */
+  function subscriptionLimit(
+    client: Client,
+    filter: string,
+  ): { code: ErrorCode; reason: string } | undefined {
+    const tooLong = topicOverBounds(filter, topics);
+    if (tooLong !== undefined) return { code: 'ERR_TOPIC_TOO_LONG', reason: tooLong };
+    const filters = heldBy(client);
+    if (filters.has(filter) || filters.size < maxSubscriptionsPerConnection) return undefined;
+    return {
+      code: 'ERR_TOO_MANY_SUBSCRIPTIONS',
+      reason: `the connection holds MAX_SUBSCRIPTIONS_PER_CONNECTION ${maxSubscriptionsPerConnection}`,
+    };
+  }
+
   const authorizeSubscribe: AedesHooks['authorizeSubscribe'] = (client, subscription, done) => {
     const identity = lifecycle.identityOf(client);
-    const decision =
-      identity === undefined ? NOT_AUTHENTICATED : authorizeSubscription(identity, subscription.topic);
-    if (!decision.allowed) {
-      refuse('subscribe', client, identity, 'ERR_SUBSCRIBE_NOT_AUTHORIZED', decision.reason, {
+    const filter = subscription.topic;
+    const limit = subscriptionLimit(client, filter);
+    const decision: Decision =
+      limit !== undefined
+        ? { allowed: false, reason: limit.reason }
+        : identity === undefined
+          ? NOT_AUTHENTICATED
+          : authorizeSubscription(identity, filter);
+    if (decision.allowed) heldBy(client).add(filter);
+    else {
+      const code = limit?.code ?? 'ERR_SUBSCRIBE_NOT_AUTHORIZED';
+      refuse(limit === undefined ? 'subscribe' : 'limit', client, identity, code, decision.reason, {
         topic: subscription.topic,
         returnCode: SUBACK_FAILURE,
       });
@@ -177,18 +214,21 @@ export function createAdapter(context: AdapterContext): Adapter {
   const authorizePublish: AedesHooks['authorizePublish'] = (client, packet, done) => {
     // A will of a client that died on another node arrives with no client, judged by its client id.
     const identity = client === null ? undefined : lifecycle.identityOf(client);
+    const tooLong = topicOverBounds(packet.topic, topics);
     const decision: Decision =
-      client === null
-        ? authorizeOrphanWill(publisherIdOf(packet), packet.topic)
-        : identity === undefined
-          ? NOT_AUTHENTICATED
-          : authorizePublication(identity, packet.topic);
+      tooLong !== undefined
+        ? { allowed: false, reason: tooLong }
+        : client === null
+          ? authorizeOrphanWill(publisherIdOf(packet), packet.topic)
+          : identity === undefined
+            ? NOT_AUTHENTICATED
+            : authorizePublication(identity, packet.topic);
     if (decision.allowed) return done(null);
     refuse(
       client === null ? 'will' : 'publish',
       client,
       identity,
-      'ERR_PUBLISH_NOT_AUTHORIZED',
+      tooLong === undefined ? 'ERR_PUBLISH_NOT_AUTHORIZED' : 'ERR_TOPIC_TOO_LONG',
       decision.reason,
       { topic: packet.topic },
     );
@@ -224,7 +264,13 @@ export function createAdapter(context: AdapterContext): Adapter {
 
   return {
     hooks: { authenticate, authorizeSubscribe, authorizePublish, authorizeForward },
-    attach: (aedes) => lifecycle.attach(aedes),
+    attach: (aedes) => {
+      lifecycle.attach(aedes);
+      aedes.on('unsubscribe', (filters, client) => {
+        const granted = held.get(client);
+        for (const filter of filters) granted?.delete(filter);
+      });
+    },
     identityOf: (client) => lifecycle.identityOf(client),
     registrations: () => lifecycle.registrations(),
   };

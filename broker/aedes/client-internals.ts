@@ -42,6 +42,11 @@ export function onClientAcknowledgement(client: Client, listener: (messageId: nu
   });
 }
 
+/** The filters of the client's live subscriptions (restored from its session, then granted). */
+export function subscribedFilters(client: Client): string[] {
+  return Object.keys(internals(client).subscriptions);
+}
+
 /** The QoS granted to the client's live subscription `filter`, or undefined when it has none. */
 export function subscriptionQos(client: Client, filter: string): number | undefined {
   return internals(client).subscriptions[filter]?.qos;

@@ -2,6 +2,7 @@
 // docs/configuration.md lists them beside the defaults of Mosquitto, EMQX and AWS IoT.
 import { CashewError } from '../../protocol/index.ts';
 import type { ConnectLimits } from './connect-gate.ts';
+import type { TopicBounds } from './topic-bounds.ts';
 
 export interface Limits {
   /** The largest CONNECT (any packet before the client is accepted), bytes (`MAX_CONNECT_PACKET_SIZE`). */
@@ -12,6 +13,10 @@ export interface Limits {
   readonly handshakeTimeoutMs: number;
   /** Bytes written to a connection and not yet taken by its peer beyond which it is cut (`MAX_OUTGOING_BUFFER`). */
   readonly maxOutgoingBuffer: number;
+  /** Topic and filter length and levels (topic-bounds.ts). */
+  readonly topics: TopicBounds;
+  /** Live subscriptions of one connection, its restored session's included (`MAX_SUBSCRIPTIONS_PER_CONNECTION`). */
+  readonly maxSubscriptionsPerConnection: number;
   /** Who may connect how often, and how many at once (connect-gate.ts). */
   readonly connect: ConnectLimits;
 }
@@ -26,6 +31,12 @@ export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 /** MQTT's Remaining Length encodes at most 268,435,455 bytes (plus a 5-byte fixed header). */
 const MQTT_MAX_PACKET_SIZE = 268_435_460;
 
+/** `<userId>/<name>/reply` with a 128-character user id and name fits; AWS IoT: 256 bytes. */
+export const DEFAULT_MAX_TOPIC_LENGTH = 512;
+/** AWS IoT: 8 levels; Cashew's own topics have 2 or 3. */
+export const DEFAULT_MAX_TOPIC_LEVELS = 16;
+/** AWS IoT: 50 per connection. */
+export const DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION = 100;
 /** Centrifugo's default for a connection's write queue. */
 export const DEFAULT_MAX_OUTGOING_BUFFER = 1024 * 1024;
 /** Sized so a NAT'd fleet reconnecting at once converges: see docs/configuration.md. */
@@ -44,6 +55,9 @@ export const LIMIT_SETTINGS = [
   'MAX_PACKET_SIZE',
   'HANDSHAKE_TIMEOUT_MS',
   'MAX_OUTGOING_BUFFER',
+  'MAX_TOPIC_LENGTH',
+  'MAX_TOPIC_LEVELS',
+  'MAX_SUBSCRIPTIONS_PER_CONNECTION',
   'CONNECT_RATE_PER_ADDRESS',
   'CONNECT_BURST_PER_ADDRESS',
   'MAX_CONNECTIONS',
@@ -92,6 +106,17 @@ export function resolveLimits(settings: Partial<Record<LimitSetting, string>>): 
       DEFAULT_MAX_OUTGOING_BUFFER,
       64 * 1024,
       1024 ** 3,
+    ),
+    topics: {
+      maxTopicLength: whole(settings, 'MAX_TOPIC_LENGTH', DEFAULT_MAX_TOPIC_LENGTH, 16, 65_535),
+      maxTopicLevels: whole(settings, 'MAX_TOPIC_LEVELS', DEFAULT_MAX_TOPIC_LEVELS, 2, 1024),
+    },
+    maxSubscriptionsPerConnection: whole(
+      settings,
+      'MAX_SUBSCRIPTIONS_PER_CONNECTION',
+      DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION,
+      1,
+      1_000_000,
     ),
     connect: {
       connectRatePerAddress: whole(
