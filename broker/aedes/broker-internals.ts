@@ -1,5 +1,5 @@
 // The aedes broker internals Cashew reads or changes (checked against aedes 1.2.0, aedes.js and
-// types/instance.d.ts). Pinned by test/unit/aedes-boundary.test.ts, which fails when an upgrade moves
+// types/instance.d.ts). Pinned by test/unit/aedes-boundary/broker-internals.test.ts, which fails when an upgrade moves
 // one of them.
 import type { Aedes } from 'aedes';
 

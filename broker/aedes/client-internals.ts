@@ -1,6 +1,6 @@
 // The aedes Client internals Cashew reads (checked against aedes 1.2.0, lib/client.js and
 // lib/handlers/connect.js). None is in aedes' published types (types/client.d.ts); each is pinned by
-// test/unit/aedes-boundary.test.ts, which fails when an upgrade moves it.
+// test/unit/aedes-boundary/client-internals.test.ts, which fails when an upgrade moves it.
 import type { AedesPublishPacket, Client, PublishPacket } from 'aedes';
 
 interface ParsedPacket {

@@ -11,6 +11,11 @@
 //   created on `client` and undone on `clientDisconnect`, a pair aedes keeps.
 // - aedes can register a client that closed while its session was being restored (Redis): `client`
 //   then fires for a closed client, and no `clientDisconnect` follows. Such a client is not admitted.
+// - A WebSocket client that goes away during `authenticate` is not noticed (aedes stops reading while
+//   it authenticates, and the stream ends only when read): it is registered, then unregistered as soon
+//   as the CONNACK cannot be written — `client`, then `clientDisconnect`.
+// The events are pinned by test/unit/aedes-boundary/client-events.test.ts; the whole by
+// test/integration/lifecycle.test.ts.
 import type { Aedes, Client } from 'aedes';
 import type { Identity } from '../auth/identity.ts';
 import type { ConnectGate } from '../limits/connect-gate.ts';

@@ -1,5 +1,5 @@
 // The mqemitter-redis internal Cashew reads (checked against mqemitter-redis 7.2.1,
-// mqemitter-redis.js). Not in its published types; pinned by test/unit/aedes-boundary.test.ts.
+// mqemitter-redis.js). Not in its published types; pinned by test/unit/aedes-boundary/emitter-internals.test.ts.
 import type mqemitterRedis from 'mqemitter-redis';
 
 type RedisEmitter = ReturnType<typeof mqemitterRedis>;

@@ -1,6 +1,6 @@
 // The client id aedes stamps on packets (checked against aedes 1.2.0, aedes.js `emitPacket`;
 // aedes-persistence 11 and aedes-persistence-redis 12, `putWill`). Not in the published packet types;
-// pinned by test/unit/aedes-boundary.test.ts.
+// pinned by test/unit/aedes-boundary/packet-internals.test.ts.
 import type { PublishPacket } from 'aedes';
 
 /**

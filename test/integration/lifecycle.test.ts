@@ -9,7 +9,7 @@ import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasLocalClient } from '../../broker/aedes/broker-internals.ts';
 import { startTestBroker, type TestBroker } from '../support/broker.ts';
-import { closeAll, connectClient, connected } from '../support/clients.ts';
+import { closeAll, connectClient, connected, type Transport } from '../support/clients.ts';
 import { generateTestKeyPair, publicJwk, signWith } from '../support/keys.ts';
 
 const ABANDONED = 50;
@@ -146,40 +146,62 @@ describe('clients that go away while their token is verified (JWKS answering lat
     await jwks.close();
   });
 
-  it(`leave nothing behind (${ABANDONED} abandoned, users and handlers), while the clients that stay get everything`, async () => {
+  it(`leave nothing behind (${ABANDONED} abandoned, users and handlers, TLS and WSS), while the clients that stay get everything`, async () => {
     const watch = watchAuthentication(broker);
     const abandoned: MqttClient[] = [];
-    const abandonedIds = new Set<string>();
+    const abandonedIds = new Map<string, Transport>();
     for (let index = 0; index < ABANDONED; index += 1) {
       const handler = index % 2 === 0;
       const clientId = handler ? `$handler/apples/gone-${index}` : `u${index}/phone`;
       const token = handler ? handlerToken('apples') : userToken(`u${index}`);
-      const client = connectClient(broker, 'mqtts', clientId, token);
+      const transport: Transport = index % 4 < 2 ? 'mqtts' : 'wss'; // users and handlers over both
+      const client = connectClient(broker, transport, clientId, token);
       client.on('error', () => undefined);
       abandoned.push(client);
-      abandonedIds.add(clientId);
+      abandonedIds.set(clientId, transport);
     }
     const stayingUser = connectClient(broker, 'mqtts', 'alice/phone', userToken('alice'));
-    const stayingHandler = connectClient(broker, 'mqtts', '$handler/apples/stays', handlerToken('apples'));
+    const stayingHandler = connectClient(broker, 'wss', '$handler/apples/stays', handlerToken('apples'));
     const stay = Promise.all([connected(stayingUser, 10_000), connected(stayingHandler, 10_000)]);
+
+    const events: string[] = [];
+    for (const event of ['client', 'clientDisconnect'] as const)
+      broker.aedes.on(event, (client) => {
+        const transport = abandonedIds.get(client.id);
+        if (transport !== undefined) events.push(`${event} ${transport}`);
+      });
 
     // Every CONNECT is in authenticate, waiting for the one JWKS request the broker holds open.
     await watch.started(ABANDONED + 2);
     await jwks.held;
     const abandonedOnBroker = watch.clients.filter((client) => abandonedIds.has(client.id));
     expect(abandonedOnBroker).toHaveLength(ABANDONED);
-    // The abandoned sockets close, and the broker sees them closed (after aedes' own listener).
-    const closedOnBroker = Promise.all(
-      abandonedOnBroker.map((client) => finished(client.conn).catch(() => undefined)),
-    );
+    const closedOnBroker = (transport: Transport): Promise<unknown> =>
+      Promise.all(
+        abandonedOnBroker
+          .filter((client) => abandonedIds.get(client.id) === transport)
+          .map((client) => finished(client.conn).catch(() => undefined)), // after aedes' own listener
+      );
+    const tlsClosed = closedOnBroker('mqtts');
+    const wssClosed = closedOnBroker('wss');
     for (const client of abandoned) client.stream.destroy();
-    await closedOnBroker;
-    expect(abandonedOnBroker.every((client) => client.closed)).toBe(true);
+    // A TLS socket that closes is seen at once: aedes will ignore the answer of authenticate. A
+    // WebSocket stream is not (aedes stops reading while it authenticates, and the stream ends only
+    // when read): aedes learns it is gone only after accepting it, when it writes the CONNACK.
+    await tlsClosed;
 
     // The JWKS answers: every verification succeeds, after its client has gone.
     jwks.release();
     await watch.answered(ABANDONED + 2);
     await stay;
+    await wssClosed;
+    expect(abandonedOnBroker.every((client) => client.closed)).toBe(true);
+    // Both paths: no aedes event at all (TLS), or registered and unregistered at once (WSS).
+    const wss = [...abandonedIds.values()].filter((transport) => transport === 'wss').length;
+    expect(events.sort()).toEqual([
+      ...Array<string>(wss).fill('client wss'),
+      ...Array<string>(wss).fill('clientDisconnect wss'),
+    ]);
 
     expect(broker.adapter.registrations()).toEqual({ clients: 2, expiryTimers: 2, poolMembers: 1 });
     expect(broker.aedes.connectedClients).toBe(2);

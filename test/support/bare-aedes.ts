@@ -3,9 +3,11 @@
 import { once } from 'node:events';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Server } from 'node:net';
-import { Aedes, type AedesOptions } from 'aedes';
+import { Aedes, type AedesOptions, type Client } from 'aedes';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { afterEach } from 'vitest';
 import { createWebSocketStream, WebSocketServer } from 'ws';
+import { closeAll } from './clients.ts';
 
 export interface BareAedes {
   readonly aedes: Aedes;
@@ -61,4 +63,35 @@ export function nextEvent<T extends unknown[]>(
   // mqtt.js types its client as a typed emitter, not a NodeJS.EventEmitter; it is one at runtime
   const plain = emitter as NodeJS.EventEmitter;
   return once(plain, event, { signal: AbortSignal.timeout(timeoutMs) }) as Promise<T>;
+}
+
+/** Bare brokers and clients for one test file, closed after each test. */
+export interface BareFixture {
+  readonly start: (options?: AedesOptions) => Promise<BareAedes>;
+  readonly connect: (url: string, options?: IClientOptions) => Promise<MqttClient>;
+  /** Closes a client the test connected itself after the test. */
+  readonly track: (client: MqttClient) => MqttClient;
+  /** The broker-side Client of the next connection. */
+  readonly nextClient: (bare: BareAedes) => Promise<Client>;
+}
+
+/** Call at the top of a test file: registers the afterEach that closes what the tests opened. */
+export function useBareAedes(): BareFixture {
+  let broker: BareAedes | undefined;
+  const clients: MqttClient[] = [];
+  afterEach(async () => {
+    await closeAll(...clients.splice(0));
+    await broker?.close();
+    broker = undefined;
+  });
+  const track = (client: MqttClient): MqttClient => {
+    clients.push(client);
+    return client;
+  };
+  return {
+    start: async (options = {}) => (broker = await startBareAedes(options)),
+    connect: async (url, options = {}) => track(await connectBare(url, options)),
+    track,
+    nextClient: (bare) => nextEvent<[Client]>(bare.aedes, 'client').then(([client]) => client),
+  };
 }

@@ -1,6 +1,6 @@
 // How aedes-persistence's in-memory store is loaded and which of its methods Cashew replaces (checked
 // against aedes-persistence 11.0.0, persistence.js and asyncPersistence.js, and aedes 1.2.0, which
-// calls them). Pinned by test/unit/aedes-boundary.test.ts.
+// calls them). Pinned by test/unit/aedes-boundary/memory-internals.test.ts.
 import { createRequire } from 'node:module';
 import type { Readable } from 'node:stream';
 import type { RetainedPacket } from './retained-store.ts';
