@@ -95,6 +95,7 @@ export async function startBroker(
     maxOutgoingBuffer: options.limits.maxOutgoingBuffer,
     topics: options.limits.topics,
     maxSubscriptionsPerConnection: options.limits.maxSubscriptionsPerConnection,
+    publishRate: options.limits.publishRate,
   });
   const aedes = await Aedes.createBroker({
     ...AEDES_TUNING,

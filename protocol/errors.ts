@@ -23,6 +23,7 @@ export const ERROR_CODES = {
   ERR_PUBLISH_NOT_AUTHORIZED: 'the identity may not publish to this topic',
   ERR_TOPIC_TOO_LONG: 'the topic or filter has more characters or levels than allowed',
   ERR_TOO_MANY_SUBSCRIPTIONS: 'the connection holds the most subscriptions allowed',
+  ERR_PUBLISH_RATE: 'the connection publishes faster than its publish rate',
   // session
   ERR_TOKEN_EXPIRED_SESSION: 'the connection was closed because its token expired',
   // limits (connection closed)

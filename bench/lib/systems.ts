@@ -131,6 +131,11 @@ export function startCashew(
     // address is what CONNECT_RATE_PER_ADDRESS refuses. The bench stands for a fleet of addresses.
     CONNECT_RATE_PER_ADDRESS: '1000000',
     CONNECT_BURST_PER_ADDRESS: '1000000',
+    // One generator connection publishes as fast as the broker takes it (tens of thousands per second).
+    PUBLISH_RATE: '10000000',
+    PUBLISH_BURST: '10000000',
+    HANDLER_PUBLISH_RATE: '10000000',
+    HANDLER_PUBLISH_BURST: '10000000',
     ...settings,
   };
   return startNodeBroker('cashew', 'cashew.ts', { CASHEW_BENCH_SETTINGS: JSON.stringify(full) }, cpus);

@@ -27,6 +27,7 @@ const adapter = createAdapter({
   maxOutgoingBuffer: options.limits.maxOutgoingBuffer,
   topics: options.limits.topics,
   maxSubscriptionsPerConnection: options.limits.maxSubscriptionsPerConnection,
+  publishRate: options.limits.publishRate,
 });
 const aedes = await Aedes.createBroker({ ...AEDES_TUNING, ...adapter.hooks });
 adapter.attach(aedes);

@@ -1,7 +1,14 @@
 // The one place where the pure policy becomes aedes callbacks, and error codes become MQTT return
 // codes. It decides nothing itself: every rule is in broker/policy/policy.ts, every read of an aedes
 // internal in a *-internals.ts module beside it, what is held per client in client-lifecycle.ts.
-import type { AedesOptions, AedesPublishPacket, Aedes, AuthenticateError, Client } from 'aedes';
+import type {
+  AedesOptions,
+  AedesPublishPacket,
+  Aedes,
+  AuthenticateError,
+  Client,
+  PublishPacket,
+} from 'aedes';
 import { CashewError, type ErrorCode } from '../../protocol/index.ts';
 import { auditRefusal, type AuditAction } from '../log/audit.ts';
 import type { HandlerPools } from '../pools/handler-pools.ts';
@@ -21,6 +28,7 @@ import {
 import type { TokenVerifier } from '../auth/verify.ts';
 import { declaredWill, remoteAddressOf, subscribedFilters } from './client-internals.ts';
 import { topicOverBounds, type TopicBounds } from '../limits/topic-bounds.ts';
+import { PublishBucket, type PublishRate } from '../limits/publish-rate.ts';
 import { ClientLifecycle, type Registrations } from './client-lifecycle.ts';
 import { publisherIdOf } from './packet-internals.ts';
 import { REFUSED_TOPIC, returnCodeOf, SUBACK_FAILURE } from './return-codes.ts';
@@ -35,6 +43,7 @@ export interface AdapterContext {
   readonly maxOutgoingBuffer: number;
   readonly topics: TopicBounds;
   readonly maxSubscriptionsPerConnection: number;
+  readonly publishRate: { readonly user: PublishRate; readonly handler: PublishRate };
 }
 
 export type AedesHooks = Required<
@@ -53,6 +62,36 @@ export interface Adapter {
 export function createAdapter(context: AdapterContext): Adapter {
   const { verifier, token, logger, pools, gate, maxOutgoingBuffer, topics, maxSubscriptionsPerConnection } =
     context;
+  const publishBuckets = new WeakMap<Client, PublishBucket>();
+
+  /** Whether the client may publish now (its rate); drops and disconnects are audited here. */
+  function withinPublishRate(client: Client, identity: Identity, topic: string): boolean {
+    const now = Date.now();
+    let bucket = publishBuckets.get(client);
+    if (bucket === undefined) {
+      bucket = new PublishBucket(context.publishRate[identity.role], now);
+      publishBuckets.set(client, bucket);
+    }
+    const verdict = bucket.admit(now);
+    if (verdict === 'allow') return true;
+    const rate = context.publishRate[identity.role];
+    if (verdict === 'disconnect') {
+      if (cut.has(client)) return false;
+      cut.add(client);
+      refuse(
+        'limit',
+        client,
+        identity,
+        'ERR_PUBLISH_RATE',
+        `kept publishing over ${rate.perSecond}/s; disconnected`,
+        { topic },
+      );
+      setImmediate(() => client.close());
+    } else {
+      refuse('limit', client, identity, 'ERR_PUBLISH_RATE', `over ${rate.perSecond}/s; dropped`, { topic });
+    }
+    return false;
+  }
   /** The filters each client holds: restored with its session, granted since, minus unsubscribed. */
   const held = new WeakMap<Client, Set<string>>();
   const heldBy = (client: Client): Set<string> => {
@@ -223,7 +262,11 @@ export function createAdapter(context: AdapterContext): Adapter {
           : identity === undefined
             ? NOT_AUTHENTICATED
             : authorizePublication(identity, packet.topic);
-    if (decision.allowed) return done(null);
+    if (decision.allowed) {
+      if (client === null || identity === undefined || withinPublishRate(client, identity, packet.topic))
+        return done(null);
+      return dropPublication(packet, done);
+    }
     refuse(
       client === null ? 'will' : 'publish',
       client,
@@ -232,12 +275,16 @@ export function createAdapter(context: AdapterContext): Adapter {
       decision.reason,
       { topic: packet.topic },
     );
-    // Acknowledge and drop: the connection stays up and nothing of the message reaches anyone.
+    dropPublication(packet, done);
+  };
+
+  /** Acknowledge and drop: the connection stays up and nothing of the message reaches anyone. */
+  function dropPublication(packet: PublishPacket, done: (error: Error | null) => void): void {
     packet.topic = REFUSED_TOPIC;
     packet.retain = false;
     packet.payload = Buffer.alloc(0);
     done(null);
-  };
+  }
 
   const authorizeForward: AedesHooks['authorizeForward'] = (client, packet: AedesPublishPacket) => {
     const identity = lifecycle.identityOf(client);

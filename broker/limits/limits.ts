@@ -2,6 +2,7 @@
 // docs/configuration.md lists them beside the defaults of Mosquitto, EMQX and AWS IoT.
 import { CashewError } from '../../protocol/index.ts';
 import type { ConnectLimits } from './connect-gate.ts';
+import type { PublishRate } from './publish-rate.ts';
 import type { TopicBounds } from './topic-bounds.ts';
 
 export interface Limits {
@@ -17,6 +18,8 @@ export interface Limits {
   readonly topics: TopicBounds;
   /** Live subscriptions of one connection, its restored session's included (`MAX_SUBSCRIPTIONS_PER_CONNECTION`). */
   readonly maxSubscriptionsPerConnection: number;
+  /** PUBLISHes per second of one user connection, and of one handler connection (publish-rate.ts). */
+  readonly publishRate: { readonly user: PublishRate; readonly handler: PublishRate };
   /** Who may connect how often, and how many at once (connect-gate.ts). */
   readonly connect: ConnectLimits;
 }
@@ -37,6 +40,12 @@ export const DEFAULT_MAX_TOPIC_LENGTH = 512;
 export const DEFAULT_MAX_TOPIC_LEVELS = 16;
 /** AWS IoT: 50 per connection. */
 export const DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION = 100;
+/** AWS IoT: 100 publishes/s per connection; a device's own traffic is far below either. */
+export const DEFAULT_PUBLISH_RATE = 1000;
+export const DEFAULT_PUBLISH_BURST = 2000;
+/** A handler emits to every user it serves. */
+export const DEFAULT_HANDLER_PUBLISH_RATE = 20_000;
+export const DEFAULT_HANDLER_PUBLISH_BURST = 40_000;
 /** Centrifugo's default for a connection's write queue. */
 export const DEFAULT_MAX_OUTGOING_BUFFER = 1024 * 1024;
 /** Sized so a NAT'd fleet reconnecting at once converges: see docs/configuration.md. */
@@ -58,6 +67,10 @@ export const LIMIT_SETTINGS = [
   'MAX_TOPIC_LENGTH',
   'MAX_TOPIC_LEVELS',
   'MAX_SUBSCRIPTIONS_PER_CONNECTION',
+  'PUBLISH_RATE',
+  'PUBLISH_BURST',
+  'HANDLER_PUBLISH_RATE',
+  'HANDLER_PUBLISH_BURST',
   'CONNECT_RATE_PER_ADDRESS',
   'CONNECT_BURST_PER_ADDRESS',
   'MAX_CONNECTIONS',
@@ -118,6 +131,16 @@ export function resolveLimits(settings: Partial<Record<LimitSetting, string>>): 
       1,
       1_000_000,
     ),
+    publishRate: {
+      user: {
+        perSecond: whole(settings, 'PUBLISH_RATE', DEFAULT_PUBLISH_RATE, 1, 10_000_000),
+        burst: whole(settings, 'PUBLISH_BURST', DEFAULT_PUBLISH_BURST, 1, 10_000_000),
+      },
+      handler: {
+        perSecond: whole(settings, 'HANDLER_PUBLISH_RATE', DEFAULT_HANDLER_PUBLISH_RATE, 1, 10_000_000),
+        burst: whole(settings, 'HANDLER_PUBLISH_BURST', DEFAULT_HANDLER_PUBLISH_BURST, 1, 10_000_000),
+      },
+    },
     connect: {
       connectRatePerAddress: whole(
         settings,

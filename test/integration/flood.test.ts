@@ -36,6 +36,9 @@ beforeAll(async () => {
       TLS_KEY: paths.key,
       CERTS_DIR: mkdtempSync(join(tmpdir(), 'cashew-flood-')),
       LOG_LEVEL: 'info',
+      // This test is about the emitter under a flood, not about the publish rate (limits-publish-rate).
+      PUBLISH_RATE: '10000000',
+      PUBLISH_BURST: '10000000',
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
