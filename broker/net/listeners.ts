@@ -6,6 +6,9 @@ import { createServer as createTcpServer, type AddressInfo, type Server as TcpSe
 import { createServer as createTlsServer } from 'node:tls';
 import type { Aedes } from 'aedes';
 import { WebSocketServer, createWebSocketStream } from 'ws';
+import { CashewError } from '../../protocol/index.ts';
+import type { Setting } from '../options.ts';
+import { reasonOf } from '../setting-files.ts';
 import type { Route } from '../http/routes.ts';
 import { proxyProtocolFront, type ProxyFrontOptions } from './proxy-protocol.ts';
 
@@ -29,14 +32,54 @@ export interface Listener {
 
 type AnyServer = TcpServer | HttpServer;
 
-async function listen(server: AnyServer, port: number, host: string): Promise<number> {
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
+/** The setting that chose each listener's port, named when it cannot listen. */
+export const PORT_SETTINGS = {
+  mqtts: 'MQTTS_PORT',
+  wss: 'WSS_PORT',
+  mqtt: 'MQTT_PORT',
+  ws: 'WS_PORT',
+} as const satisfies Record<ListenerName, Setting>;
+
+function hostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+function bindFailure(setting: Setting, host: string, port: number, reason: string): string {
+  const at = hostPort(host, port);
+  switch (reason) {
+    case 'EADDRINUSE':
+      return `${setting}: ${at} is already in use`;
+    case 'EACCES':
+      return `${setting}: ${at} may not be bound by this user (EACCES)`;
+    case 'EADDRNOTAVAIL':
+      return `HOST: ${host} is not an address of this machine (EADDRNOTAVAIL)`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `HOST: ${host} does not resolve (${reason})`;
+    default:
+      return `${setting}: cannot listen on ${at} (${reason})`;
+  }
+}
+
+/** Why a listener could not bind, as one ERR_START_FAILED line naming the setting to change. */
+export function listenError(name: ListenerName, host: string, port: number, cause: unknown): CashewError {
+  return new CashewError('ERR_START_FAILED', bindFailure(PORT_SETTINGS[name], host, port, reasonOf(cause)), {
+    cause,
   });
+}
+
+async function listen(server: AnyServer, name: ListenerName, port: number, host: string): Promise<number> {
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (cause) {
+    throw listenError(name, host, port, cause);
+  }
   return (server.address() as AddressInfo).port;
 }
 
@@ -57,6 +100,8 @@ function listeningServer(server: TcpServer, listener: ListenerName, proxy?: Prox
 
 function attachWebSocket(aedes: Aedes, server: HttpServer): WebSocketServer {
   const wss = new WebSocketServer({ server, path: WEBSOCKET_PATH, perMessageDeflate: false });
+  // ws re-emits the HTTP server's errors; a failed listen() is already reported by listen() above.
+  wss.on('error', () => {});
   wss.on('connection', (socket, request) => {
     const stream = createWebSocketStream(socket);
     stream.on('error', () => socket.terminate());
@@ -78,7 +123,7 @@ export async function startMqttsListener(
   });
   server.on('tlsClientError', () => {}); // a failed handshake concerns that peer only
   const front = listeningServer(server, 'mqtts', proxy);
-  return { name: 'mqtts', port: await listen(front, port, host), close: closer(front) };
+  return { name: 'mqtts', port: await listen(front, 'mqtts', port, host), close: closer(front) };
 }
 
 export async function startWssListener(
@@ -95,9 +140,9 @@ export async function startWssListener(
   server.on('tlsClientError', () => {});
   const wss = attachWebSocket(aedes, server);
   if (proxy === undefined)
-    return { name: 'wss', port: await listen(server, port, host), close: closer(server, wss) };
+    return { name: 'wss', port: await listen(server, 'wss', port, host), close: closer(server, wss) };
   const front = listeningServer(server, 'wss', proxy);
-  return { name: 'wss', port: await listen(front, port, host), close: closer(front, wss, server) };
+  return { name: 'wss', port: await listen(front, 'wss', port, host), close: closer(front, wss, server) };
 }
 
 export async function startMqttListener(aedes: Aedes, port: number, host: string): Promise<Listener> {
@@ -105,7 +150,7 @@ export async function startMqttListener(aedes: Aedes, port: number, host: string
     socket.setNoDelay(true);
     aedes.handle(socket);
   });
-  return { name: 'mqtt', port: await listen(server, port, host), close: closer(server) };
+  return { name: 'mqtt', port: await listen(server, 'mqtt', port, host), close: closer(server) };
 }
 
 export async function startWsListener(
@@ -118,5 +163,5 @@ export async function startWsListener(
     void onRequest(req, res);
   });
   const wss = attachWebSocket(aedes, server);
-  return { name: 'ws', port: await listen(server, port, host), close: closer(server, wss) };
+  return { name: 'ws', port: await listen(server, 'ws', port, host), close: closer(server, wss) };
 }
