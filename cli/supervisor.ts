@@ -37,6 +37,8 @@ export interface SuperviseOptions {
 
 export interface StopOptions {
   readonly signal?: NodeJS.Signals;
+  /** Asks the process to stop its own way (an IPC message) instead of sending `signal`. */
+  readonly request?: () => void;
   /** SIGKILL after this long without an exit. */
   readonly timeoutMs?: number;
 }
@@ -171,11 +173,12 @@ export class Supervised {
     });
   }
 
-  /** Sends `signal` (SIGTERM) and waits for the exit; SIGKILL after `timeoutMs`. */
+  /** Sends `signal` (SIGTERM) or makes the `request`, and waits for the exit; SIGKILL after `timeoutMs`. */
   async stop(options: StopOptions = {}): Promise<ExitStatus> {
-    const { signal = 'SIGTERM', timeoutMs = DEFAULT_STOP_TIMEOUT_MS } = options;
+    const { signal = 'SIGTERM', timeoutMs = DEFAULT_STOP_TIMEOUT_MS, request } = options;
     if (!this.running) return this.exited;
-    this.child.kill(signal);
+    if (request === undefined) this.child.kill(signal);
+    else request();
     const killer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
     const status = await this.exited;
     clearTimeout(killer);
