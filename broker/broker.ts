@@ -130,6 +130,7 @@ async function startParts(
   });
   rollback.add(() => new Promise<void>((resolve) => aedes.close(() => resolve())));
   cluster?.attach(aedes);
+  if (cluster !== undefined) rollback.add(() => cluster.leave()); // as close(): before aedes.close()
   // One process, in-process emitter: nobody reads aedes' per-connect/per-SUBSCRIBE $SYS announcements.
   if (cluster === undefined && deps.aedes?.mq === undefined) dropUnobservedSysEvents(aedes);
   aedes.on('clientDisconnect', (client) => adapter.forget(client));

@@ -39,7 +39,8 @@ beforeAll(async () => {
       LOG_LEVEL: 'info',
     },
   });
-  const listening = await broker.waitForLine((line) => line.msg === 'cashew broker listening', 15_000);
+  // 25 s: at the start of a full run, many files compile and start processes on two shared cores.
+  const listening = await broker.waitForLine((line) => line.msg === 'cashew broker listening', 25_000);
   port = (listening.ports as { mqtts: number }).mqtts;
 });
 
