@@ -185,6 +185,13 @@ describe.concurrent(
       );
     });
 
+    it('HOST not an address of this machine', async () => {
+      await expectStartFailure(
+        { HOST: '192.0.2.1', DEV_TOKENS: 'false' },
+        'HOST: 192.0.2.1 is not an address of this machine (EADDRNOTAVAIL)',
+      );
+    });
+
     for (const setting of ['MQTTS_PORT', 'WSS_PORT', 'MQTT_PORT', 'WS_PORT'] as const) {
       it(`${setting} already in use (the listeners opened before it are closed again)`, async () => {
         const { port, server } = await busyPort();
