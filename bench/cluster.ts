@@ -3,13 +3,13 @@
 // one, subscribers on the other, so every message crosses Redis). Brokers and Redis are child
 // processes; CPU is read from /proc, so the figures hold on a machine shared with other work.
 // Self-contained: a lean MQTT client on mqtt-packet keeps the load generator's own cost low.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
 import { localRedisArgs, REDIS_SERVER_COMMAND } from '../broker/cluster/local-redis.ts';
+import { stopAll, supervise, type Supervised } from '../cli/supervisor.ts';
 import { generate, parser, type Packet } from 'mqtt-packet';
 
 const SECRET = 'bench-secret-that-is-long-enough-0123456789';
@@ -24,23 +24,8 @@ type Setup = 'in-memory, 1 node' | 'Redis, 1 node' | 'Redis, 2 nodes';
 const SETUPS: readonly Setup[] = ['in-memory, 1 node', 'Redis, 1 node', 'Redis, 2 nodes'];
 
 interface Child {
-  readonly process: ChildProcess;
+  readonly process: Supervised;
   readonly port: number;
-  stop(): Promise<void>;
-}
-
-/** Every process started and not stopped yet: stopped in any case when the benchmark ends. */
-const running = new Set<Child>();
-
-function track(child: Child): Child {
-  running.add(child);
-  return {
-    ...child,
-    stop: async () => {
-      running.delete(child);
-      await child.stop();
-    },
-  };
 }
 
 /** CPU time of a process (all threads) in µs, from the scheduler's nanosecond counters. */
@@ -59,47 +44,28 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-function start(
+/** A supervised child process, once a line of its output matches `ready` (SIGKILL if it never does). */
+async function start(
   command: string,
   args: string[],
   env: NodeJS.ProcessEnv,
   ready: RegExp,
-): Promise<ChildProcess> {
-  const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let output = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${command} not ready: ${output}`));
-    }, 20_000);
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString('utf8');
-      if (ready.test(output)) {
-        clearTimeout(timer);
-        resolve(child);
-      }
-    });
-    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-    child.once('exit', () => reject(new Error(`${command} exited: ${output}`)));
-  });
-}
-
-function stopper(child: ChildProcess): () => Promise<void> {
-  return async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
-  };
+): Promise<Supervised> {
+  const child = supervise({ command, args, env });
+  try {
+    await child.waitForText(ready, 20_000);
+  } catch (error) {
+    await child.stop({ signal: 'SIGKILL' });
+    throw error;
+  }
+  return child;
 }
 
 async function startRedis(dir: string): Promise<Child> {
   const port = await freePort();
   const args = localRedisArgs(port, dir);
   const child = await start(REDIS_SERVER_COMMAND, args, process.env, /Ready to accept connections/);
-  return track({ process: child, port, stop: stopper(child) });
+  return { process: child, port };
 }
 
 async function startBroker(nodeId: string, certsDir: string, redisPort?: number): Promise<Child> {
@@ -122,7 +88,7 @@ async function startBroker(nodeId: string, certsDir: string, redisPort?: number)
     { ...env, LOG_LEVEL: 'info' },
     /broker listening/,
   );
-  return track({ process: child, port, stop: stopper(child) });
+  return { process: child, port };
 }
 
 /** One lean MQTT 3.1.1 connection: CONNECT, then raw packets in and out. */
@@ -215,8 +181,8 @@ async function measure(setup: Setup, certsDir: string, redisDir: string): Promis
   for (const { send } of publishers) for (let n = 0; n < WINDOW; n += 1) send();
   await new Promise((resolve) => setTimeout(resolve, 1000)); // warm-up
   const cpuAt = (): number[] => [
-    ...brokers.map((broker) => cpuMicros(broker.process.pid ?? 0)),
-    redis === undefined ? 0 : cpuMicros(redis.process.pid ?? 0),
+    ...brokers.map((broker) => cpuMicros(broker.process.pid)),
+    redis === undefined ? 0 : cpuMicros(redis.process.pid),
   ];
   const before = cpuAt();
   const startedAt = process.hrtime.bigint();
@@ -231,8 +197,8 @@ async function measure(setup: Setup, certsDir: string, redisDir: string): Promis
   const brokerMicros = spent.reduce((sum, value) => sum + value, 0);
   for (const connection of [...subscribers, ...publishers.map((p) => p.connection)])
     connection.socket.destroy();
-  for (const broker of brokers) await broker.stop();
-  await redis?.stop();
+  for (const broker of brokers) await broker.process.stop();
+  await redis?.process.stop();
   return {
     deliveredPerSec: delivered / elapsedSec,
     brokerMicrosPerMessage: brokerMicros / Math.max(delivered, 1),
@@ -272,7 +238,7 @@ async function main(): Promise<void> {
       process.stderr.write(`${setup}: ${JSON.stringify(runs)}\n`);
     }
   } finally {
-    await Promise.all([...running].map((child) => child.stop()));
+    await stopAll(); // whatever a failed run left running
     rmSync(work, { recursive: true, force: true });
   }
   const table = [

@@ -1,10 +1,8 @@
 // startBroker: resolves keys and certificates, creates the aedes instance with Cashew's hooks,
 // opens the listeners, and returns a handle that stops it all.
-import { readFile } from 'node:fs/promises';
 import { Aedes, type AedesOptions } from 'aedes';
-import { ensureDevCertificates } from '../certs/dev-certs.ts';
 import { createAdapter, type Adapter } from './aedes/adapter.ts';
-import { startCluster } from './cluster/index.ts';
+import { startCluster, type Cluster } from './cluster/index.ts';
 import { demoPageRoutes } from './dev/demo-page.ts';
 import { assertDevTokensExposureAllowed, devTokenRoutes } from './dev/dev-token-endpoint.ts';
 import { ensureDevSecret } from './dev/dev-credentials.ts';
@@ -17,8 +15,9 @@ import {
   startWssListener,
   type Listener,
   type ListenerName,
-  type TlsMaterial,
 } from './net/listeners.ts';
+import { loadTlsMaterial } from './net/tls-material.ts';
+import { StartRollback } from './start-rollback.ts';
 import { createLogger, type Logger } from './log/logger.ts';
 import type { BrokerOptions } from './options.ts';
 import { trustListOf } from './net/proxy-protocol.ts';
@@ -47,16 +46,8 @@ export interface StartDependencies {
   readonly routes?: ReadonlyMap<string, Route>;
   /** Extra aedes options (persistence and mq for scale-out). */
   readonly aedes?: Partial<AedesOptions>;
-}
-
-async function tlsMaterial(options: BrokerOptions, logger: Logger): Promise<TlsMaterial> {
-  if (options.tlsCert !== undefined && options.tlsKey !== undefined) {
-    return { cert: await readFile(options.tlsCert), key: await readFile(options.tlsKey) };
-  }
-  const { paths, created } = await ensureDevCertificates(options.certsDir);
-  if (created)
-    logger.warn({ ca: paths.ca }, 'generated dev certificates; clients verify the server with this CA');
-  return { cert: await readFile(paths.cert), key: await readFile(paths.key) };
+  /** Aborts a start in progress (the stop signal arrived): what was started is stopped, start rejects. */
+  readonly signal?: AbortSignal;
 }
 
 async function withDevSecret(options: BrokerOptions, logger: Logger): Promise<BrokerOptions> {
@@ -71,20 +62,47 @@ async function withDevSecret(options: BrokerOptions, logger: Logger): Promise<Br
   return { ...options, token: { ...token, secret } };
 }
 
+/**
+ * Starts the broker, all or nothing: a failure (ERR_CONFIG_INVALID or ERR_START_FAILED naming the
+ * setting) or an abort through `deps.signal` stops whatever had started before start rejects.
+ */
 export async function startBroker(
   brokerOptions: BrokerOptions,
   deps: StartDependencies = {},
 ): Promise<RunningBroker> {
   const logger = deps.logger ?? createLogger(brokerOptions.logLevel);
+  const rollback = new StartRollback();
+  try {
+    return await startParts(brokerOptions, deps, logger, rollback);
+  } catch (error) {
+    await rollback.run((stopError) => logger.debug({ err: stopError }, 'stopping after a failed start'));
+    throw error;
+  }
+}
+
+async function startParts(
+  brokerOptions: BrokerOptions,
+  deps: StartDependencies,
+  logger: Logger,
+  rollback: StartRollback,
+): Promise<RunningBroker> {
+  const { signal } = deps;
   assertDevTokensExposureAllowed(brokerOptions);
+  // Files first (keys, certificates, the dev secret): nothing runs yet when one of them is unusable.
   const options = await withDevSecret(brokerOptions, logger);
   const verifier = await createTokenVerifier(options.token);
+  const tls = await loadTlsMaterial(options, logger);
+  signal?.throwIfAborted();
   await verifier.keys.keySet?.refresh().catch((error: unknown) => {
     logger.warn({ err: error }, 'JWKS not reachable at start; it is fetched again when a token needs it');
   });
+  signal?.throwIfAborted();
   // REDIS_URL: scale-out (broker/cluster/); absent: the embedded in-memory default, unchanged.
-  const cluster = options.redisUrl === undefined ? undefined : await startCluster(options, logger);
+  const cluster = options.redisUrl === undefined ? undefined : await startCluster(options, logger, signal);
+  if (cluster !== undefined) rollback.add(() => stopUnattachedCluster(cluster));
+  signal?.throwIfAborted();
   const pools = new HandlerPools({ logger, ...(cluster !== undefined && { coordinator: cluster.pools }) });
+  rollback.add(() => pools.close());
   const gate = new ConnectGate(options.limits.connect);
   const adapter = createAdapter({
     verifier,
@@ -106,7 +124,9 @@ export async function startBroker(
     ...cluster?.aedesOptions,
     ...deps.aedes,
   });
+  rollback.add(() => new Promise<void>((resolve) => aedes.close(() => resolve())));
   cluster?.attach(aedes);
+  if (cluster !== undefined) rollback.add(() => cluster.leave()); // as close(): before aedes.close()
   // One process, in-process emitter: nobody reads aedes' per-connect/per-SUBSCRIBE $SYS announcements.
   if (cluster === undefined && deps.aedes?.mq === undefined) dropUnobservedSysEvents(aedes);
   // Pools and expiry timers follow aedes' own client events (broker/aedes/client-lifecycle.ts).
@@ -130,23 +150,17 @@ export async function startBroker(
     }),
   );
   const onRequest = createRequestListener(routes);
-  const tls = await tlsMaterial(options, logger);
   const { host } = options;
   const listeners: Listener[] = [];
+  rollback.add(() => Promise.all(listeners.map((listener) => listener.close())).then(() => undefined));
   const sink = { aedes, limits: options.limits, logger };
   const proxy = options.proxyProtocol ? { trusted: trustListOf(options.trustedProxies), logger } : undefined;
-  try {
-    listeners.push(await startMqttsListener(sink, tls, options.mqttsPort, host, proxy));
-    listeners.push(await startWssListener(sink, tls, options.wssPort, host, onRequest, proxy));
-    if (options.mqttPort !== undefined) listeners.push(await startMqttListener(sink, options.mqttPort, host));
-    if (options.wsPort !== undefined)
-      listeners.push(await startWsListener(sink, options.wsPort, host, onRequest));
-  } catch (error) {
-    await Promise.all(listeners.map((listener) => listener.close()));
-    await new Promise<void>((resolve) => aedes.close(() => resolve()));
-    await cluster?.close();
-    throw error;
-  }
+  listeners.push(await startMqttsListener(sink, tls, options.mqttsPort, host, proxy));
+  listeners.push(await startWssListener(sink, tls, options.wssPort, host, onRequest, proxy));
+  if (options.mqttPort !== undefined) listeners.push(await startMqttListener(sink, options.mqttPort, host));
+  if (options.wsPort !== undefined)
+    listeners.push(await startWsListener(sink, options.wsPort, host, onRequest));
+  signal?.throwIfAborted();
   const ports: Ports = Object.fromEntries(listeners.map((listener) => [listener.name, listener.port]));
   for (const listener of listeners) {
     if (listener.name === 'mqtt' || listener.name === 'ws') {
@@ -171,4 +185,15 @@ export async function startBroker(
     })());
 
   return { aedes, adapter, ports, logger, options, close };
+}
+
+/**
+ * A cluster whose aedes never started (or was closed first): its emitter's two Redis connections are
+ * closed by aedes.close() once attached, and here otherwise; then its persistence connection.
+ */
+async function stopUnattachedCluster(cluster: Cluster): Promise<void> {
+  // aedes types its options' mq as `any`; mqemitter's close(callback) is what is used here.
+  const mq = cluster.aedesOptions.mq as { close(done: () => void): void } | undefined;
+  if (mq !== undefined) await new Promise<void>((resolve) => mq.close(() => resolve()));
+  await cluster.close();
 }

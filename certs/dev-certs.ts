@@ -5,8 +5,24 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { reasonOf, settingFileError } from '../broker/setting-files.ts';
 
-const run = promisify(execFile);
+const execFileAsync = promisify(execFile);
+/** openssl makes a P-256 key and signs in milliseconds; a minute means it is stuck. */
+const OPENSSL_TIMEOUT_MS = 60_000;
+
+function run(command: string, args: string[]): Promise<unknown> {
+  return execFileAsync(command, args, { timeout: OPENSSL_TIMEOUT_MS });
+}
+
+/** openssl's own complaint (its first stderr line), or why it could not run. */
+function opensslReason(cause: unknown): string {
+  const failure = cause as NodeJS.ErrnoException & { stderr?: unknown };
+  if (failure.code === 'ENOENT' && failure.path === 'openssl') return 'openssl not found on PATH';
+  const stderr = typeof failure.stderr === 'string' ? failure.stderr : '';
+  const first = stderr.split('\n').find((line) => line.trim() !== '');
+  return first === undefined ? reasonOf(cause) : `openssl: ${first.trim()}`;
+}
 
 export interface DevCertificatePaths {
   readonly ca: string;
@@ -25,13 +41,25 @@ const SERVER_EXTENSIONS = [
   'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1',
 ].join('\n');
 
-/** Creates the dev CA and server certificate in `dir` unless they are already there. */
+/**
+ * Creates the dev CA and server certificate in `dir` unless they are already there; a failure is
+ * ERR_CONFIG_INVALID naming CERTS_DIR (not writable, openssl missing).
+ */
 export async function ensureDevCertificates(
   dir: string,
 ): Promise<{ paths: DevCertificatePaths; created: boolean }> {
   const paths = devCertificatePaths(dir);
   if (existsSync(paths.ca) && existsSync(paths.cert) && existsSync(paths.key))
     return { paths, created: false };
+  try {
+    await createDevCertificates(dir, paths);
+  } catch (cause) {
+    throw settingFileError('CERTS_DIR', 'create', `dev certificates in ${dir}`, cause, opensslReason(cause));
+  }
+  return { paths, created: true };
+}
+
+async function createDevCertificates(dir: string, paths: DevCertificatePaths): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const caKey = join(dir, 'ca.key');
   const csr = join(dir, 'server.csr');
@@ -74,5 +102,4 @@ export async function ensureDevCertificates(
     '-extfile',
     extensions,
   ]);
-  return { paths, created: true };
 }

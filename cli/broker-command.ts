@@ -1,25 +1,58 @@
 // `cashew broker`: start the broker on the embedded defaults, stop gracefully on SIGINT/SIGTERM.
+// Start-up is all or nothing: a failure is one line naming the setting (printed by main), whatever
+// had started is stopped, and the exit status is 1. A stop signal during start aborts the start.
 import { parseArgs } from 'node:util';
-import { createLogger, resolveOptions, startBroker } from '../broker/index.ts';
+import { createLogger, resolveOptions, startBroker, type RunningBroker } from '../broker/index.ts';
 import { SETTING_FLAGS, settingsFrom } from './settings.ts';
+
+/** A graceful stop (clients disconnected, Redis quit) that takes longer is cut short. */
+const STOP_TIMEOUT_MS = 10_000;
+/** After a failed start everything is stopped and the process exits by itself; this is the backstop. */
+const EXIT_AFTER_FAILED_START_MS = 5_000;
 
 export async function brokerCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: SETTING_FLAGS, strict: true });
   const options = resolveOptions(settingsFrom(process.env, values));
   const logger = createLogger(options.logLevel);
-  // Listen for the stop signal before starting: a Ctrl-C during start stops the broker once it is up.
+  // Listen for the stop signal before starting: a Ctrl-C during start aborts it.
+  const starting = new AbortController();
+  let onSignal: (signal: NodeJS.Signals) => void = () => undefined;
   const stopSignal = new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGINT', () => resolve('SIGINT'));
-    process.once('SIGTERM', () => resolve('SIGTERM'));
+    onSignal = (signal) => {
+      starting.abort();
+      resolve(signal);
+    };
   });
-  const broker = await startBroker(options, { logger });
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  let broker: RunningBroker;
+  try {
+    broker = await startBroker(options, { logger, signal: starting.signal });
+  } catch (error) {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    if (starting.signal.aborted) {
+      logger.info({ signal: await stopSignal }, 'stopped while starting');
+      return 0;
+    }
+    exitSoonIfStillRunning();
+    throw error;
+  }
   const signal = await stopSignal;
   logger.info({ signal }, 'stopping');
   const timeout = setTimeout(() => {
-    logger.error('graceful stop took longer than 10 s; exiting');
+    logger.error(`graceful stop took longer than ${STOP_TIMEOUT_MS / 1000} s; exiting`);
     process.exit(1);
-  }, 10_000);
+  }, STOP_TIMEOUT_MS);
   timeout.unref();
   await broker.close();
   return 0;
+}
+
+/** Should anything still hold the event loop after a failed start, say so and exit anyway. */
+function exitSoonIfStillRunning(): void {
+  setTimeout(() => {
+    process.stderr.write('cashew broker: still running after a failed start; exiting\n');
+    process.exit(1);
+  }, EXIT_AFTER_FAILED_START_MS).unref();
 }

@@ -1,7 +1,6 @@
 // `cashew cluster` (`npm run cluster`): N local broker processes on one Redis, for trying scale-out.
 // Starts a private redis-server (no persistence, temp dir) unless --redis-url is given. Node i
 // listens on MQTTS_PORT + 2i and WSS_PORT + 2i (8883/8884, 8885/8886, …). Ctrl-C stops them all.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +9,7 @@ import { createLogger, resolveOptions, type Logger } from '../broker/index.ts';
 import { localRedisArgs, REDIS_SERVER_COMMAND } from '../broker/cluster/local-redis.ts';
 import { CashewError } from '../protocol/index.ts';
 import { SETTING_FLAGS, settingsFrom } from './settings.ts';
+import { stopAll, supervise, type Supervised } from './supervisor.ts';
 
 export const DEFAULT_CLUSTER_NODES = 3;
 const DEFAULT_LOCAL_REDIS_PORT = 6380;
@@ -17,88 +17,42 @@ const START_TIMEOUT_MS = 20_000;
 const STOP_TIMEOUT_MS = 10_000;
 const CASHEW = new URL('../bin/cashew.js', import.meta.url).pathname;
 
-interface Running {
-  readonly child: ChildProcess;
-  readonly exited: Promise<void>;
-}
+/** Output kept per process for error messages; the brokers' lines are forwarded as they come. */
+const KEPT_OUTPUT_CHARS = 64 * 1024;
 
-function run(
-  command: string,
-  args: string[],
-  env: NodeJS.ProcessEnv,
-  onLine: (line: string) => void,
-): Running {
-  const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  for (const stream of [child.stdout, child.stderr]) {
-    let pending = '';
-    stream?.on('data', (chunk: Buffer) => {
-      pending += chunk.toString('utf8');
-      const lines = pending.split('\n');
-      pending = lines.pop() ?? '';
-      for (const line of lines) if (line !== '') onLine(line);
-    });
-  }
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return { child, exited };
-}
-
-/** Resolves when a line matches; rejects when the process exits first or after the timeout. */
-function waitForLine(running: Running, match: (line: string) => boolean, what: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new CashewError('ERR_TIMEOUT', `${what}: not ready in time`)),
-      START_TIMEOUT_MS,
-    );
-    const onData = (chunk: Buffer): void => {
-      const line = chunk
-        .toString('utf8')
-        .split('\n')
-        .find((text) => match(text));
-      if (line === undefined) return;
-      clearTimeout(timer);
-      running.child.stdout?.off('data', onData);
-      resolve(line);
-    };
-    running.child.stdout?.on('data', onData);
-    void running.exited.then(() => {
-      clearTimeout(timer);
-      reject(new CashewError('ERR_CONFIG_INVALID', `${what} exited at start`));
-    });
-  });
-}
-
-async function stop(running: Running): Promise<void> {
-  if (running.child.exitCode !== null || running.child.signalCode !== null) return;
-  running.child.kill('SIGTERM');
-  const timer = setTimeout(() => running.child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-  await running.exited;
-  clearTimeout(timer);
+/** The reason a process gave for not starting: its last stderr line, without the command prefix. */
+function startFailure(child: Supervised): string {
+  const lines = child.stderr().trim().split('\n');
+  return (lines.at(-1) ?? '').replace(/^cashew broker: /, '') || `exited (${String(child.status)})`;
 }
 
 async function startLocalRedis(
   port: number,
   logger: Logger,
-): Promise<{ url: string; running: Running; dir: string }> {
+): Promise<{ url: string; running: Supervised; dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'cashew-cluster-redis-'));
-  const args = localRedisArgs(port, dir);
-  const output: string[] = [];
-  const running = run(REDIS_SERVER_COMMAND, args, process.env, (line) => output.push(line));
-  running.child.once('error', (error) => output.push(error.message)); // e.g. redis-server not installed
-  await waitForLine(running, (line) => line.includes('Ready to accept connections'), 'redis-server').catch(
-    (error: unknown) => {
-      rmSync(dir, { recursive: true, force: true });
-      throw new CashewError(
-        'ERR_CONFIG_INVALID',
-        `local redis-server on port ${port}: ${output.slice(-3).join(' | ')}`,
-        {
-          cause: error,
-        },
-      );
-    },
-  );
+  const running = supervise({
+    command: REDIS_SERVER_COMMAND,
+    args: localRedisArgs(port, dir),
+    keptChars: KEPT_OUTPUT_CHARS,
+  });
+  try {
+    await running.waitForText('Ready to accept connections', START_TIMEOUT_MS);
+  } catch (error) {
+    await running.stop({ signal: 'SIGKILL' });
+    rmSync(dir, { recursive: true, force: true });
+    const output = running.output.tail(3).replaceAll('\n', ' | ');
+    throw new CashewError(
+      'ERR_START_FAILED',
+      `--local-redis-port ${port}: redis-server did not start: ${output}`,
+      {
+        cause: error,
+      },
+    );
+  }
   const url = `redis://127.0.0.1:${port}`;
   logger.info(
-    { redis: url, pid: running.child.pid, persistence: 'none (data lost on stop)' },
+    { redis: url, pid: running.pid, persistence: 'none (data lost on stop)' },
     'started a local redis-server',
   );
   return { url, running, dir };
@@ -119,21 +73,31 @@ export async function clusterCommand(args: string[]): Promise<number> {
   const redisPort = Number(values['local-redis-port'] ?? DEFAULT_LOCAL_REDIS_PORT);
   if (!Number.isInteger(redisPort) || redisPort < 1 || redisPort > 65535)
     throw new CashewError('ERR_CONFIG_INVALID', `--local-redis-port is invalid: expected a port 1-65535`);
+  // Listen for the stop signal before starting anything: a Ctrl-C during start stops what has started.
+  let signalled: NodeJS.Signals | undefined;
+  const stopSignal = new Promise<NodeJS.Signals>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      signalled = signal;
+      resolve(signal);
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  });
   const redis = options.redisUrl === undefined ? await startLocalRedis(redisPort, logger) : undefined;
   const redisUrl = options.redisUrl ?? redis?.url ?? '';
-  const brokers: Running[] = [];
+  const brokers: Supervised[] = [];
   let stopping = false;
   const cleanUp = async (): Promise<void> => {
     stopping = true;
-    await Promise.all(brokers.map((broker) => stop(broker)));
+    await stopAll(brokers, { timeoutMs: STOP_TIMEOUT_MS });
     if (redis !== undefined) {
-      await stop(redis.running);
+      await redis.running.stop({ timeoutMs: STOP_TIMEOUT_MS });
       rmSync(redis.dir, { recursive: true, force: true });
     }
   };
   try {
     const started: Array<Record<string, unknown>> = [];
-    for (let index = 0; index < nodes; index += 1) {
+    for (let index = 0; index < nodes && signalled === undefined; index += 1) {
       const nodeId = `${options.nodeId ?? 'node'}-${index + 1}`;
       const portOf = (base: number): string => (base === 0 ? '0' : String(base + 2 * index));
       const env = {
@@ -146,30 +110,36 @@ export async function clusterCommand(args: string[]): Promise<number> {
         ...(options.mqttPort !== undefined && { MQTT_PORT: portOf(options.mqttPort) }),
         ...(options.wsPort !== undefined && { WS_PORT: portOf(options.wsPort) }),
       };
-      const broker = run(process.execPath, [CASHEW, 'broker'], env, (line) =>
-        process.stdout.write(`${line}\n`),
-      );
+      const broker = supervise({
+        name: nodeId,
+        command: process.execPath,
+        args: [CASHEW, 'broker'],
+        env,
+        keptChars: KEPT_OUTPUT_CHARS,
+        onLine: (line) => process.stdout.write(`${line}\n`),
+      });
       brokers.push(broker);
-      const listening = await waitForLine(
-        broker,
-        (line) => line.includes('"cashew broker listening"'),
-        nodeId,
-      );
-      const { ports } = JSON.parse(listening) as { ports: unknown };
-      started.push({ node: nodeId, pid: broker.child.pid, ports });
+      const ready = broker
+        .waitForLine((line) => line.msg === 'cashew broker listening', START_TIMEOUT_MS)
+        .catch((error: unknown) => {
+          if (broker.running || signalled !== undefined) throw error;
+          throw new CashewError('ERR_START_FAILED', `${nodeId}: ${startFailure(broker)}`, { cause: error });
+        });
+      const listening = await Promise.race([ready, stopSignal.then(() => undefined)]);
+      if (listening === undefined) break;
+      const { ports } = listening;
+      started.push({ node: nodeId, pid: broker.pid, ports });
       void broker.exited.then(() => {
         if (!stopping) logger.warn({ node: nodeId }, 'broker process exited; the others keep serving');
       });
     }
-    logger.info({ redis: redisUrl, nodes: started }, 'cashew cluster running; Ctrl-C stops every node');
+    if (signalled === undefined)
+      logger.info({ redis: redisUrl, nodes: started }, 'cashew cluster running; Ctrl-C stops every node');
   } catch (error) {
     await cleanUp();
     throw error;
   }
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGINT', () => resolve('SIGINT'));
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-  });
+  const signal = await stopSignal;
   logger.info({ signal }, 'stopping the cluster');
   await cleanUp();
   logger.info('cluster stopped');

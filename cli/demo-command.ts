@@ -1,30 +1,21 @@
 // `cashew demo` (`npm run demo`): the broker and the example handlers as separate processes, a
 // simulated device, the original flow printed, then everything stopped. Fresh dev certificates and
 // secret in a temp directory, ephemeral ports: it never collides with a running broker.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { ensureDevSecret, signDevToken } from '../broker/index.ts';
 import { connect, type CashewClient } from '../client-sdk/index.ts';
 import type { Apple } from '../handlers/examples/apple-basket.ts';
+import { stopAll, supervise, type Supervised } from './supervisor.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const BIN = join(ROOT, 'bin', 'cashew.js');
 const HANDLERS = ['ping', 'apples', 'more-apples', 'more-apples-store', 'contacts'] as const;
 const DEVICE_USER = '68946';
 const STEP_TIMEOUT_MS = 15_000;
-
-type Line = Record<string, unknown>;
-
-interface Child {
-  readonly name: string;
-  readonly process: ChildProcess;
-  readonly exited: Promise<number | string>;
-  readonly output: string[];
-  waitFor(match: (line: Line) => boolean): Promise<Line>;
-}
+/** Each process has this long to be ready (tsx compiles it first; five start at once). */
+const START_TIMEOUT_MS = 30_000;
 
 function within<T>(promise: Promise<T>, what: string): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -45,39 +36,18 @@ function within<T>(promise: Promise<T>, what: string): Promise<T> {
   });
 }
 
-function start(name: string, args: string[], env: NodeJS.ProcessEnv): Child {
-  const child = spawn(process.execPath, [BIN, ...args], {
+/** Output kept per process for the failure report (its last lines). */
+const KEPT_OUTPUT_CHARS = 64 * 1024;
+
+function start(name: string, args: string[], env: NodeJS.ProcessEnv): Supervised {
+  return supervise({
+    name,
+    command: process.execPath,
+    args: [BIN, ...args],
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    keptChars: KEPT_OUTPUT_CHARS,
   });
-  const output: string[] = [];
-  const waiters = new Set<(line: Line) => void>();
-  createInterface({ input: child.stdout }).on('line', (raw) => {
-    output.push(raw);
-    let line: unknown;
-    try {
-      line = JSON.parse(raw);
-    } catch {
-      return;
-    }
-    if (typeof line === 'object' && line !== null) for (const waiter of waiters) waiter(line as Line);
-  });
-  createInterface({ input: child.stderr }).on('line', (raw) => output.push(raw));
-  const exited = new Promise<number | string>((resolve) =>
-    child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
-  );
-  const waitFor = (match: (line: Line) => boolean) =>
-    within(
-      new Promise<Line>((resolve, reject) => {
-        waiters.add((line) => {
-          if (match(line)) resolve(line);
-        });
-        void exited.then((code) => reject(new Error(`${name} exited (${String(code)})`)));
-      }),
-      name,
-    );
-  return { name, process: child, exited, output, waitFor };
 }
 
 function say(text: string): void {
@@ -164,32 +134,36 @@ async function runFlow(wssUrl: string, ca: Buffer, secret: string): Promise<void
 
 export async function demoCommand(): Promise<number> {
   const certsDir = await mkdtemp(join(tmpdir(), 'cashew-demo-'));
-  const children: Child[] = [];
+  const children: Supervised[] = [];
   const env = { CERTS_DIR: certsDir, CASHEW_MODE: 'dev', HOST: '127.0.0.1' };
   let failed = false;
   try {
     say('cashew demo: broker and example handlers as separate processes, a simulated device\n');
     const broker = start('broker', ['broker', '--mqtts-port', '0', '--wss-port', '0'], env);
     children.push(broker);
-    const listening = await broker.waitFor((line) => line.msg === 'cashew broker listening');
-    const ports = listening.ports as { mqtts: number; wss: number };
-    say(
-      `broker   pid ${broker.process.pid}: mqtts://localhost:${ports.mqtts}, wss://localhost:${ports.wss}/mqtt`,
+    const listening = await broker.waitForLine(
+      (line) => line.msg === 'cashew broker listening',
+      START_TIMEOUT_MS,
     );
+    const ports = listening.ports as { mqtts: number; wss: number };
+    say(`broker   pid ${broker.pid}: mqtts://localhost:${ports.mqtts}, wss://localhost:${ports.wss}/mqtt`);
     const handlerEnv = { ...env, CASHEW_URL: `mqtts://localhost:${ports.mqtts}` };
     const handlers = HANDLERS.map((name) =>
       start(name, ['handler', join(ROOT, 'handlers', 'examples', `${name}.ts`)], handlerEnv),
     );
     children.push(...handlers);
-    await Promise.all(handlers.map((handler) => handler.waitFor((line) => line.msg === 'handler ready')));
-    for (const handler of handlers) say(`handler  pid ${handler.process.pid}: ${handler.name}`);
+    await Promise.all(
+      handlers.map((handler) =>
+        handler.waitForLine((line) => line.msg === 'handler ready', START_TIMEOUT_MS),
+      ),
+    );
+    for (const handler of handlers) say(`handler  pid ${handler.pid}: ${handler.name}`);
     const ca = await readFile(join(certsDir, 'ca.crt'));
     await runFlow(`wss://localhost:${ports.wss}/mqtt`, ca, await ensureDevSecret(certsDir));
   } catch (error) {
     failed = true;
     process.stderr.write(`demo failed: ${error instanceof Error ? error.message : String(error)}\n`);
-    for (const child of children)
-      process.stderr.write(`--- ${child.name}\n${child.output.slice(-20).join('\n')}\n`);
+    for (const child of children) process.stderr.write(`--- ${child.name}\n${child.output.tail(20)}\n`);
   } finally {
     // Handlers first (they drain), then the broker.
     const codes = await stopAll(children.filter((child) => child.name !== 'broker'));
@@ -199,16 +173,4 @@ export async function demoCommand(): Promise<number> {
     await rm(certsDir, { recursive: true, force: true });
   }
   return failed ? 1 : 0;
-}
-
-async function stopAll(children: Child[]): Promise<(number | string)[]> {
-  return Promise.all(
-    children.map(async (child) => {
-      if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGTERM');
-      const timer = setTimeout(() => child.process.kill('SIGKILL'), 10_000);
-      const code = await child.exited;
-      clearTimeout(timer);
-      return code;
-    }),
-  );
 }

@@ -4,6 +4,7 @@
 export const ERROR_CODES = {
   // configuration
   ERR_CONFIG_INVALID: 'a setting has an invalid value',
+  ERR_START_FAILED: 'a valid setting could not be put to use at start (port in use, Redis unreachable)',
   // tokens (CONNECT refused with return code 4 or 5)
   ERR_TOKEN_MISSING: 'no token in the MQTT password',
   ERR_TOKEN_MALFORMED: 'the password is not a well-formed JWT',

@@ -1,11 +1,11 @@
 // The three systems under test, each started as its own process pinned to the broker core:
 // Cashew (startBroker), raw Aedes (same aedes, no hooks) and Mosquitto (Debian's mosquitto).
-import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, writeFileSync, closeSync } from 'node:fs';
 import { createServer, connect, type AddressInfo } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { supervise } from '../../cli/supervisor.ts';
 import { cpuMicros, pinProcess, rssBytes } from './proc.ts';
 import { sleep } from './workers.ts';
 
@@ -57,12 +57,10 @@ function logFile(name: string): number {
   return openSync(join(scratch, `${name}-${process.pid}-${Date.now()}.log`), 'a');
 }
 
-function exitOf(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve();
-    else child.once('exit', () => resolve());
-  });
-}
+/** A Node broker has this long to report ready (tsx compiles it first, on a pinned core). */
+const READY_TIMEOUT_MS = 60_000;
+/** Then this long to stop after it was asked to, before SIGKILL. */
+const STOP_TIMEOUT_MS = 5_000;
 
 async function startNodeBroker(
   system: SystemName,
@@ -71,20 +69,36 @@ async function startNodeBroker(
   cpus: string | undefined,
 ): Promise<BrokerProcess> {
   const log = logFile(system);
-  const child = fork(join(SERVERS_DIR, script), [], {
-    execArgv: ['--import', 'tsx', '--expose-gc', '--max-old-space-size=8192', ...extraNodeArgs],
+  const broker = supervise({
+    name: system,
+    command: process.execPath,
+    args: [
+      '--import',
+      'tsx',
+      '--expose-gc',
+      '--max-old-space-size=8192',
+      ...extraNodeArgs,
+      join(SERVERS_DIR, script),
+    ],
     env: { ...process.env, ...env },
-    stdio: ['ignore', log, log, 'ipc'],
+    output: log,
+    ipc: true,
   });
   closeSync(log);
-  const pid = child.pid ?? 0;
+  const { child } = broker;
+  const pid = broker.pid;
   if (cpus !== undefined) pinProcess(pid, cpus);
-  const ready = await new Promise<{ ports: Record<string, number> }>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`${system} exited (${code}) before listening`)));
-    child.on('message', (message: { type: string; ports?: Record<string, number> }) => {
-      if (message.type === 'ready') resolve({ ports: message.ports ?? {} });
-    });
-  });
+  const ready = await broker.waitFor<{ ports: Record<string, number> }>(
+    'ready message',
+    (deliver) => {
+      const onMessage = (message: { type: string; ports?: Record<string, number> }): void => {
+        if (message.type === 'ready') deliver({ ports: message.ports ?? {} });
+      };
+      child.on('message', onMessage);
+      return () => child.off('message', onMessage);
+    },
+    READY_TIMEOUT_MS,
+  );
   // Threads started after the first pin (libuv pool, TLS) are pinned too.
   if (cpus !== undefined) pinProcess(pid, cpus);
   return {
@@ -104,10 +118,10 @@ async function startNodeBroker(
       return rssBytes(pid);
     },
     stop: async () => {
-      if (child.connected) child.send({ type: 'stop' });
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exitOf(child);
-      clearTimeout(timer);
+      await broker.stop({
+        request: () => (child.connected ? child.send({ type: 'stop' }) : child.kill('SIGTERM')),
+        timeoutMs: STOP_TIMEOUT_MS,
+      });
     },
   };
 }
@@ -215,9 +229,9 @@ export async function startMosquitto(tls: TlsFiles, cpus: string | undefined): P
     ].join('\n'),
   );
   const log = logFile('mosquitto');
-  const child = spawn(MOSQUITTO_BINARY, ['-c', config], { stdio: ['ignore', log, log] });
+  const mosquitto = supervise({ command: MOSQUITTO_BINARY, args: ['-c', config], output: log });
   closeSync(log);
-  const pid = child.pid ?? 0;
+  const pid = mosquitto.pid;
   if (cpus !== undefined) pinProcess(pid, cpus);
   await waitForPort(port);
   await waitForPort(tlsPort);
@@ -229,10 +243,7 @@ export async function startMosquitto(tls: TlsFiles, cpus: string | undefined): P
     cpu: () => cpuMicros(pid),
     settledRss: () => Promise.resolve(rssBytes(pid)),
     stop: async () => {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exitOf(child);
-      clearTimeout(timer);
+      await mosquitto.stop({ timeoutMs: STOP_TIMEOUT_MS });
     },
   };
 }

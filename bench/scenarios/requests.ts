@@ -1,9 +1,8 @@
 // Scenario 6: request/response through a handler process (Cashew's handler runtime running the `ping`
 // example), from a device on the client SDK, at fixed rates: round trip p50/p99 and broker CPU per
 // request. Against raw Aedes and Mosquitto the same handler and SDK run (they check no token).
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { stopAll, supervise, type Supervised } from '../../cli/supervisor.ts';
 import type { RateResult } from '../load/requests.ts';
 import { pinProcess } from '../lib/proc.ts';
 import { handlerClaims, userClaims } from '../lib/tokens.ts';
@@ -20,33 +19,24 @@ import { cpuBetween, pushRuns, rotation, runLoad, type BenchContext } from './co
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Starts `cashew handler handlers/examples/ping.ts` against the broker and waits for "handler ready". */
-async function startPingHandler(context: BenchContext, broker: BrokerProcess): Promise<ChildProcess> {
-  const child = spawn(
-    process.execPath,
-    ['bin/cashew.js', 'handler', 'handlers/examples/ping.ts', '--url', `mqtt://${HOST}:${broker.port}`],
-    {
-      cwd: REPO_ROOT,
-      env: {
-        ...process.env,
-        LOG_LEVEL: 'info',
-        CASHEW_TOKEN: context.keys.sign('HS256', handlerClaims('ping', ['ping'])),
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
+async function startPingHandler(context: BenchContext, broker: BrokerProcess): Promise<Supervised> {
+  const handler = supervise({
+    name: 'ping handler',
+    command: process.execPath,
+    args: ['bin/cashew.js', 'handler', 'handlers/examples/ping.ts', '--url', `mqtt://${HOST}:${broker.port}`],
+    cwd: REPO_ROOT,
+    env: {
+      ...process.env,
+      LOG_LEVEL: 'info',
+      CASHEW_TOKEN: context.keys.sign('HS256', handlerClaims('ping', ['ping'])),
     },
-  );
-  if (context.generatorCpus !== undefined && child.pid !== undefined)
-    pinProcess(child.pid, context.generatorCpus);
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('ping handler not ready in 20 s')), 20_000);
-    child.once('exit', (code) => reject(new Error(`ping handler exited (${code})`)));
-    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
-      if (line.includes('"handler ready"')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
+    onLine: (line, stream) => {
+      if (stream === 'stderr') process.stderr.write(`${line}\n`);
+    },
   });
-  return child;
+  if (context.generatorCpus !== undefined) pinProcess(handler.pid, context.generatorCpus);
+  await handler.waitForLine((line) => line.msg === 'handler ready', 20_000);
+  return handler;
 }
 
 export async function requests(context: BenchContext): Promise<void> {
@@ -56,7 +46,7 @@ export async function requests(context: BenchContext): Promise<void> {
   brokers.set('aedes', await startRawAedes(context.tls, context.brokerCpus));
   if (context.systems.includes('mosquitto'))
     brokers.set('mosquitto', await startMosquitto(context.tls, context.brokerCpus));
-  const handlers: ChildProcess[] = [];
+  const handlers: Supervised[] = [];
   try {
     for (const broker of brokers.values()) handlers.push(await startPingHandler(context, broker));
     const token = context.keys.sign('HS256', userClaims('bench'));
@@ -114,7 +104,7 @@ export async function requests(context: BenchContext): Promise<void> {
       );
     });
   } finally {
-    for (const handler of handlers) handler.kill('SIGTERM');
+    await stopAll(handlers);
     await Promise.all([...brokers.values()].map((broker) => broker.stop()));
   }
 }

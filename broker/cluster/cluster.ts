@@ -45,7 +45,12 @@ export function willBoundMs(heartbeatMs: number): number {
   return 7 * heartbeatMs;
 }
 
-export async function startCluster(options: BrokerOptions, logger: Logger): Promise<Cluster> {
+/** Waits for Redis (REDIS_START_TIMEOUT_MS, or until `signal` aborts) before anything else starts. */
+export async function startCluster(
+  options: BrokerOptions,
+  logger: Logger,
+  signal?: AbortSignal,
+): Promise<Cluster> {
   const url = options.redisUrl;
   if (url === undefined) throw new TypeError('startCluster needs options.redisUrl');
   const nodeId = clusterNodeId(options.nodeId);
@@ -70,7 +75,7 @@ export async function startCluster(options: BrokerOptions, logger: Logger): Prom
   const subscribeConnection = connectRedis(url, 'subscribe', nodeId, log, { onRecovered: rearmHeartbeats });
   const connections = [persistenceConnection, publishConnection, subscribeConnection];
   try {
-    await Promise.all(connections.map((connection) => redisReady(connection, url)));
+    await Promise.all(connections.map((connection) => redisReady(connection, url, { signal })));
   } catch (error) {
     for (const connection of connections) connection.disconnect();
     throw error;

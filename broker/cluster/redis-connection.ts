@@ -62,23 +62,40 @@ export function connectRedis(
   return redis;
 }
 
-/** Resolves when the connection is ready; rejects with ERR_CONFIG_INVALID naming REDIS_URL on timeout. */
-export function redisReady(redis: Redis, url: string, timeoutMs = REDIS_START_TIMEOUT_MS): Promise<void> {
+export interface ReadyWait {
+  /** Default REDIS_START_TIMEOUT_MS. */
+  readonly timeoutMs?: number;
+  /** Gives up early (the broker was asked to stop while starting): rejects with the signal's reason. */
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** Resolves when the connection is ready; rejects with ERR_START_FAILED naming REDIS_URL on timeout. */
+export function redisReady(redis: Redis, url: string, wait: ReadyWait = {}): Promise<void> {
+  const { timeoutMs = REDIS_START_TIMEOUT_MS, signal } = wait;
   if (redis.status === 'ready') return Promise.resolve();
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      redis.off('ready', onReady);
-      reject(
-        new CashewError(
-          'ERR_CONFIG_INVALID',
-          `REDIS_URL=${redactedUrl(url)}: Redis not reachable within ${timeoutMs / 1000} s`,
-        ),
-      );
-    }, timeoutMs);
-    const onReady = (): void => {
+    const settle = (error?: Error): void => {
       clearTimeout(timer);
-      resolve();
+      redis.off('ready', onReady);
+      signal?.removeEventListener('abort', onAbort);
+      if (error === undefined) resolve();
+      else reject(error);
     };
+    const onReady = (): void => settle();
+    const onAbort = (): void =>
+      settle(signal?.reason instanceof Error ? signal.reason : new Error('aborted while waiting for Redis'));
+    const timer = setTimeout(
+      () =>
+        settle(
+          new CashewError(
+            'ERR_START_FAILED',
+            `REDIS_URL: ${redactedUrl(url)} did not answer within ${timeoutMs / 1000} s`,
+          ),
+        ),
+      timeoutMs,
+    );
     redis.once('ready', onReady);
+    if (signal?.aborted === true) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

@@ -5,6 +5,9 @@ import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { WebSocketServer, createWebSocketStream } from 'ws';
+import { CashewError } from '../../protocol/index.ts';
+import type { Setting } from '../options.ts';
+import { reasonOf } from '../setting-files.ts';
 import type { Route } from '../http/routes.ts';
 import {
   acceptMqtt,
@@ -35,14 +38,54 @@ export interface Listener {
 
 type AnyServer = TcpServer | HttpServer;
 
-async function listen(server: AnyServer, port: number, host: string): Promise<number> {
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
+/** The setting that chose each listener's port, named when it cannot listen. */
+export const PORT_SETTINGS = {
+  mqtts: 'MQTTS_PORT',
+  wss: 'WSS_PORT',
+  mqtt: 'MQTT_PORT',
+  ws: 'WS_PORT',
+} as const satisfies Record<ListenerName, Setting>;
+
+function hostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+function bindFailure(setting: Setting, host: string, port: number, reason: string): string {
+  const at = hostPort(host, port);
+  switch (reason) {
+    case 'EADDRINUSE':
+      return `${setting}: ${at} is already in use`;
+    case 'EACCES':
+      return `${setting}: ${at} may not be bound by this user (EACCES)`;
+    case 'EADDRNOTAVAIL':
+      return `HOST: ${host} is not an address of this machine (EADDRNOTAVAIL)`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `HOST: ${host} does not resolve (${reason})`;
+    default:
+      return `${setting}: cannot listen on ${at} (${reason})`;
+  }
+}
+
+/** Why a listener could not bind, as one ERR_START_FAILED line naming the setting to change. */
+export function listenError(name: ListenerName, host: string, port: number, cause: unknown): CashewError {
+  return new CashewError('ERR_START_FAILED', bindFailure(PORT_SETTINGS[name], host, port, reasonOf(cause)), {
+    cause,
   });
+}
+
+async function listen(server: AnyServer, name: ListenerName, port: number, host: string): Promise<number> {
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (cause) {
+    throw listenError(name, host, port, cause);
+  }
   return (server.address() as AddressInfo).port;
 }
 
@@ -73,6 +116,8 @@ function attachWebSocket(sink: MqttSink, server: HttpServer): WebSocketServer {
     // ws buffers a whole frame before the stream sees it (its default allows 100 MiB).
     maxPayload: Math.max(maxPacketSize, maxConnectPacketSize) + WS_FRAME_OVERHEAD,
   });
+  // ws re-emits the HTTP server's errors; a failed listen() is already reported by listen() above.
+  wss.on('error', () => {});
   wss.on('connection', (socket, request) => {
     const stream = createWebSocketStream(socket);
     stream.on('error', () => socket.terminate());
@@ -98,7 +143,7 @@ export async function startMqttsListener(
   );
   server.on('tlsClientError', onTlsClientError(sink.logger));
   const front = listeningServer(server, 'mqtts', proxy);
-  return { name: 'mqtts', port: await listen(front, port, host), close: closer(front) };
+  return { name: 'mqtts', port: await listen(front, 'mqtts', port, host), close: closer(front) };
 }
 
 export async function startWssListener(
@@ -119,9 +164,9 @@ export async function startWssListener(
   closeIdleUpgrades(server, sink.limits, sink.logger);
   const wss = attachWebSocket(sink, server);
   if (proxy === undefined)
-    return { name: 'wss', port: await listen(server, port, host), close: closer(server, wss) };
+    return { name: 'wss', port: await listen(server, 'wss', port, host), close: closer(server, wss) };
   const front = listeningServer(server, 'wss', proxy);
-  return { name: 'wss', port: await listen(front, port, host), close: closer(front, wss, server) };
+  return { name: 'wss', port: await listen(front, 'wss', port, host), close: closer(front, wss, server) };
 }
 
 export async function startMqttListener(sink: MqttSink, port: number, host: string): Promise<Listener> {
@@ -129,7 +174,7 @@ export async function startMqttListener(sink: MqttSink, port: number, host: stri
     socket.setNoDelay(true);
     acceptMqtt(sink, socket, socket.remoteAddress);
   });
-  return { name: 'mqtt', port: await listen(server, port, host), close: closer(server) };
+  return { name: 'mqtt', port: await listen(server, 'mqtt', port, host), close: closer(server) };
 }
 
 export async function startWsListener(
@@ -143,5 +188,5 @@ export async function startWsListener(
   });
   closeIdleUpgrades(server, sink.limits, sink.logger);
   const wss = attachWebSocket(sink, server);
-  return { name: 'ws', port: await listen(server, port, host), close: closer(server, wss) };
+  return { name: 'ws', port: await listen(server, 'ws', port, host), close: closer(server, wss) };
 }

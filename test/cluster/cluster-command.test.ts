@@ -1,6 +1,5 @@
 // `cashew cluster` (npm run cluster): N nodes on a private redis-server that behave as one broker,
 // and Ctrl-C (SIGINT) stops every process it started.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { connect as connectTcp } from 'node:net';
@@ -9,6 +8,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ensureDevCertificates } from '../../certs/dev-certs.ts';
+import { supervise } from '../../cli/supervisor.ts';
 import { TEST_CERTS_DIR, TEST_SECRET } from '../support/broker.ts';
 import { connected } from '../support/clients.ts';
 import { userToken } from '../support/tokens.ts';
@@ -36,9 +36,10 @@ describe('cashew cluster', () => {
     const { paths } = await ensureDevCertificates(TEST_CERTS_DIR);
     const ca = await readFile(paths.ca);
     const redisPort = await serverPort();
-    const child = spawn(
-      process.execPath,
-      [
+    const cluster = supervise({
+      name: 'cashew cluster',
+      command: process.execPath,
+      args: [
         CASHEW,
         'cluster',
         '--nodes',
@@ -50,50 +51,24 @@ describe('cashew cluster', () => {
         '--local-redis-port',
         String(redisPort),
       ],
-      {
-        env: {
-          PATH: process.env.PATH ?? '',
-          HOST: '127.0.0.1',
-          JWT_SECRET: TEST_SECRET,
-          TLS_CERT: paths.cert,
-          TLS_KEY: paths.key,
-          CERTS_DIR: certsDir,
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOST: '127.0.0.1',
+        JWT_SECRET: TEST_SECRET,
+        TLS_CERT: paths.cert,
+        TLS_KEY: paths.key,
+        CERTS_DIR: certsDir,
       },
-    );
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    /** Every process the command started, to kill if the test fails half-way. */
-    const started: number[] = [];
-    let output = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString('utf8');
-      for (const match of output.matchAll(/"pid":(\d+)/g)) {
-        const pid = Number(match[1]);
-        if (!started.includes(pid)) started.push(pid);
-      }
     });
+    /** Every process the command started (every pid it logged), to kill if the test fails half-way. */
+    const started = (): number[] =>
+      [...cluster.stdout().matchAll(/"pid":(\d+)/g)].map((match) => Number(match[1]));
     try {
-      const nodes = await new Promise<Array<{ node: string; pid: number; ports: { mqtts: number } }>>(
-        (resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error('cluster not running in time')), 40_000);
-          let stderr = '';
-          child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-          void exited.then((code) => {
-            clearTimeout(timer);
-            reject(new Error(`cashew cluster exited with ${String(code)}: ${stderr}`));
-          });
-          child.stdout?.on('data', () => {
-            const line = output.split('\n').find((text) => text.includes('cashew cluster running'));
-            if (line === undefined) return;
-            clearTimeout(timer);
-            resolve(
-              (JSON.parse(line) as { nodes: Array<{ node: string; pid: number; ports: { mqtts: number } }> })
-                .nodes,
-            );
-          });
-        },
+      const running = await cluster.waitForLine(
+        (line) => String(line.msg).startsWith('cashew cluster running'),
+        40_000,
       );
+      const nodes = running.nodes as Array<{ node: string; pid: number; ports: { mqtts: number } }>;
       expect(nodes.map((node) => node.node)).toEqual(['node-1', 'node-2']);
       const [first, second] = nodes;
       if (first === undefined || second === undefined) throw new Error('two nodes expected');
@@ -118,13 +93,13 @@ describe('cashew cluster', () => {
       expect(await received.waitFor(1)).toEqual([{ topic: 'ruth/hello', payload: 'across nodes' }]);
       await Promise.all([subscriber.endAsync(true), publisher.endAsync(true)]);
 
-      child.kill('SIGINT');
-      expect(await exited).toBe(0);
+      cluster.child.kill('SIGINT');
+      expect(await cluster.exited).toBe(0);
       for (const node of nodes) expect(() => process.kill(node.pid, 0)).toThrow();
       expect(await portOpen(redisPort)).toBe(false);
     } finally {
-      if (child.exitCode === null) child.kill('SIGKILL');
-      for (const pid of started) {
+      await cluster.stop({ signal: 'SIGKILL' });
+      for (const pid of started()) {
         try {
           process.kill(pid, 'SIGKILL');
         } catch {

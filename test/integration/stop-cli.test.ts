@@ -8,27 +8,28 @@ import jwt from 'jsonwebtoken';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closed, connected, recordMessages, subscribeRaw } from '../support/clients.ts';
-import { cleanEnv, runCli, spawnCli, type CliProcess } from '../support/cli.ts';
+import { cleanEnv, runCli, spawnCli } from '../support/cli.ts';
+import type { Supervised } from '../../cli/supervisor.ts';
 
 describe('cashew broker in dev mode, stopped with SIGTERM', () => {
   const certsDir = mkdtempSync(join(tmpdir(), 'cashew-cli-certs-'));
   const env = cleanEnv({ CERTS_DIR: certsDir, LOG_LEVEL: 'info' });
-  let broker: CliProcess;
+  let broker: Supervised;
   let ports: { mqtts: number; wss: number };
 
   beforeAll(async () => {
     broker = spawnCli(['broker', '--mqtts-port', '0', '--wss-port', '0'], env);
-    const listening = await broker.waitForLog((line) => line.msg === 'cashew broker listening');
+    const listening = await broker.waitForLine((line) => line.msg === 'cashew broker listening');
     ports = listening.ports as { mqtts: number; wss: number };
   });
-  afterAll(() => {
-    broker.kill();
+  afterAll(async () => {
+    await broker.stop({ signal: 'SIGKILL' });
   });
 
   it('logs the bound ports and how to get a token when no key is configured', async () => {
     expect(ports.mqtts).toBeGreaterThan(0);
     expect(ports.wss).toBeGreaterThan(0);
-    const hint = await broker.waitForLog((line) => typeof line.howToGetAToken === 'string');
+    const hint = await broker.waitForLine((line) => typeof line.howToGetAToken === 'string');
     expect(hint.howToGetAToken).toContain('cashew token --user');
     expect(hint.level).toBe(40);
   });
@@ -73,7 +74,7 @@ describe('cashew broker in dev mode, stopped with SIGTERM', () => {
     broker.child.kill('SIGTERM');
     expect(await broker.exited).toBe(0);
     await Promise.all([tlsClosed, wssClosed]);
-    expect(broker.logLines.some((line) => line.msg === 'cashew broker stopped')).toBe(true);
+    expect(broker.lines.some((line) => line.msg === 'cashew broker stopped')).toBe(true);
     overTls.end(true);
     overWss.end(true);
   });
@@ -87,12 +88,12 @@ describe('cashew broker stopped with SIGINT (Ctrl-C)', () => {
       cleanEnv({ CERTS_DIR: certsDir, JWT_SECRET: 'a-secret-for-the-sigint-test-0123456789' }),
     );
     try {
-      await broker.waitForLog((line) => line.msg === 'cashew broker listening');
-      expect(broker.logLines.some((line) => typeof line.howToGetAToken === 'string')).toBe(false);
+      await broker.waitForLine((line) => line.msg === 'cashew broker listening');
+      expect(broker.lines.some((line) => typeof line.howToGetAToken === 'string')).toBe(false);
       broker.child.kill('SIGINT');
       expect(await broker.exited).toBe(0);
     } finally {
-      broker.kill();
+      await broker.stop({ signal: 'SIGKILL' });
     }
   });
 });

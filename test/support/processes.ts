@@ -1,104 +1,61 @@
-// Child processes for multi-process tests: the broker and handlers started as `node bin/cashew.js …`,
-// their JSON log lines parsed and awaited. Every process started here is stopped by `stopAll()`.
-import { spawn, type ChildProcess } from 'node:child_process';
+// Child processes for multi-process tests: the broker and handlers started as `node bin/cashew.js …`
+// under cli/supervisor.ts, their JSON log lines parsed and awaited. `stopAll()` stops every one.
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import {
+  stopAll as stopSupervised,
+  supervise,
+  type ExitStatus,
+  type Supervised,
+} from '../../cli/supervisor.ts';
+import type { LogLine } from '../../cli/process-output.ts';
 import { TEST_CERTS_DIR, TEST_SECRET } from './broker.ts';
 
 export const REPO_ROOT = join(import.meta.dirname, '..', '..');
 export const CASHEW_BIN = join(REPO_ROOT, 'bin', 'cashew.js');
 
-export type LogLine = Record<string, unknown>;
+export type { LogLine };
+
+const DEFAULT_WAIT_MS = 15_000;
+/** The processes started here and still running, for `stopAll()`. */
+const started = new Set<Supervised>();
 
 export interface ChildHandle {
   readonly child: ChildProcess;
   readonly name: string;
   /** Every JSON line written to stdout, parsed. */
   readonly lines: LogLine[];
-  /** Non-JSON output (stdout and stderr), for failure messages. */
+  /** All output (stdout, then stderr) as lines, for failure messages and assertions. */
   readonly text: string[];
   /** Resolves with the first line that matches (past or future), rejects after `timeoutMs` or on exit. */
   waitForLine(match: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
   /** Resolves with the exit code (or signal name) once the process has exited. */
-  readonly exited: Promise<number | string>;
+  readonly exited: Promise<ExitStatus>;
   /** Sends `signal` and waits for the exit, SIGKILL after `timeoutMs`. */
-  stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | string>;
+  stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<ExitStatus>;
 }
 
-const running = new Set<ChildHandle>();
-
 export function startProcess(name: string, args: string[], env: NodeJS.ProcessEnv = {}): ChildHandle {
-  const child = spawn(process.execPath, [CASHEW_BIN, ...args], {
+  const supervised = supervise({
+    name,
+    command: process.execPath,
+    args: [CASHEW_BIN, ...args],
     cwd: REPO_ROOT,
     env: { ...process.env, LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const lines: LogLine[] = [];
-  const text: string[] = [];
-  const waiters = new Set<(line: LogLine) => void>();
-  const exited = new Promise<number | string>((resolve) =>
-    child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
-  );
-  createInterface({ input: child.stdout }).on('line', (raw) => {
-    let line: LogLine;
-    try {
-      line = JSON.parse(raw) as LogLine;
-    } catch {
-      text.push(raw);
-      return;
-    }
-    lines.push(line);
-    for (const waiter of waiters) waiter(line);
-  });
-  createInterface({ input: child.stderr }).on('line', (raw) => text.push(raw));
-
-  function waitForLine(match: (line: LogLine) => boolean, timeoutMs = 15_000): Promise<LogLine> {
-    const seen = lines.find(match);
-    if (seen !== undefined) return Promise.resolve(seen);
-    return new Promise((resolve, reject) => {
-      const done = (error?: Error, line?: LogLine) => {
-        clearTimeout(timer);
-        waiters.delete(waiter);
-        if (line !== undefined) resolve(line);
-        else reject(error ?? new Error('no line'));
-      };
-      const timer = setTimeout(
-        () => done(new Error(`${name}: no matching log line in ${timeoutMs} ms\n${text.join('\n')}`)),
-        timeoutMs,
-      );
-      const waiter = (line: LogLine) => {
-        if (match(line)) done(undefined, line);
-      };
-      waiters.add(waiter);
-      void exited.then((code) =>
-        done(new Error(`${name} exited (${String(code)}) before the line\n${text.join('\n')}`)),
-      );
-    });
-  }
-
-  const handle: ChildHandle = {
-    child,
+  started.add(supervised);
+  void supervised.exited.then(() => started.delete(supervised));
+  return {
+    child: supervised.child,
     name,
-    lines,
-    text,
-    waitForLine,
-    exited,
-    async stop(signal = 'SIGTERM', timeoutMs = 15_000) {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill(signal);
-        const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-        const code = await exited;
-        clearTimeout(timer);
-        running.delete(handle);
-        return code;
-      }
-      running.delete(handle);
-      return exited;
+    lines: supervised.lines,
+    get text() {
+      return `${supervised.stdout()}${supervised.stderr()}`.split('\n');
     },
+    waitForLine: (match, timeoutMs = DEFAULT_WAIT_MS) => supervised.waitForLine(match, timeoutMs),
+    exited: supervised.exited,
+    stop: (signal = 'SIGTERM', timeoutMs = DEFAULT_WAIT_MS) => supervised.stop({ signal, timeoutMs }),
   };
-  running.add(handle);
-  void exited.then(() => running.delete(handle));
-  return handle;
 }
 
 export interface HandlerProcessOptions {
@@ -127,11 +84,7 @@ export async function startHandlerProcess(
   return handle;
 }
 
-/** Stops every process still running (afterAll / afterEach). */
+/** Stops every process started here that still runs (afterAll / afterEach). */
 export async function stopAll(): Promise<void> {
-  await Promise.all([...running].map((handle) => handle.stop('SIGKILL', 5_000)));
+  await stopSupervised(started, { signal: 'SIGKILL', timeoutMs: 5_000 });
 }
-
-process.once('exit', () => {
-  for (const handle of running) handle.child.kill('SIGKILL');
-});

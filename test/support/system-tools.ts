@@ -1,8 +1,9 @@
 // Third-party clients come from Debian packages (.ci/run installs them). A test that needs one skips
 // with a loud message when it is truly missing, and fails instead when CI=true: CI must run them all.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { it } from 'vitest';
+import { supervise } from '../../cli/supervisor.ts';
 
 export interface SystemTool {
   /** An absolute path, or a command name looked up on PATH. */
@@ -63,13 +64,14 @@ export interface Finished {
   readonly stderr: string;
 }
 
-/** A child process whose output is collected, killed on `stop()` and after its own timeout. */
+/** A child process whose output is collected (cli/supervisor.ts), killed after its own timeout. */
 export interface RunningTool {
   readonly child: ChildProcess;
-  /** Resolves once stdout or stderr contains the text; rejects on exit or timeout. */
+  /** Resolves once a line of stdout or stderr contains the text; rejects on exit or timeout. */
   waitForOutput(text: string, timeoutMs?: number): Promise<void>;
   /** Resolves when the process exits (killed after `timeoutMs`). */
   readonly finished: Promise<Finished>;
+  /** SIGTERM (SIGKILL if it lingers). */
   stop(): void;
 }
 
@@ -78,71 +80,25 @@ export function startTool(
   args: readonly string[],
   options: { timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string } = {},
 ): RunningTool {
-  const child = spawn(command, args, {
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const tool = supervise({
+    command,
+    args,
+    killAfterMs: options.timeoutMs ?? 15_000,
     ...(options.env !== undefined && { env: options.env }),
     ...(options.cwd !== undefined && { cwd: options.cwd }),
   });
-  let stdout = '';
-  let stderr = '';
-  const listeners = new Set<() => void>();
-  let exited = false;
-  child.stdout?.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString('utf8');
-    for (const listener of listeners) listener();
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString('utf8');
-    for (const listener of listeners) listener();
-  });
-  const killer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 15_000);
-  const finished = new Promise<Finished>((resolve) => {
-    child.on('close', (code) => {
-      exited = true;
-      clearTimeout(killer);
-      for (const listener of listeners) listener();
-      resolve({ code, stdout, stderr });
-    });
-    child.on('error', (error) => {
-      exited = true;
-      clearTimeout(killer);
-      resolve({ code: null, stdout, stderr: stderr + String(error) });
-    });
-  });
-  function waitForOutput(text: string, timeoutMs = 10_000): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        listeners.delete(check);
-        reject(
-          new Error(
-            `no "${text}" from ${command} within ${timeoutMs} ms; stdout: ${stdout} stderr: ${stderr}`,
-          ),
-        );
-      }, timeoutMs);
-      function check(): void {
-        if (stdout.includes(text) || stderr.includes(text)) {
-          clearTimeout(timer);
-          listeners.delete(check);
-          resolve();
-        } else if (exited) {
-          clearTimeout(timer);
-          listeners.delete(check);
-          reject(
-            new Error(`${command} exited before printing "${text}"; stdout: ${stdout} stderr: ${stderr}`),
-          );
-        }
-      }
-      listeners.add(check);
-      check();
-    });
-  }
+  const finished = tool.exited.then((status) => ({
+    code: typeof status === 'number' ? status : null,
+    stdout: tool.stdout(),
+    stderr: tool.stderr(),
+  }));
   return {
-    child,
-    waitForOutput,
-    finished,
-    stop: () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    child: tool.child,
+    waitForOutput: async (text, timeoutMs = 10_000) => {
+      await tool.waitForText(text, timeoutMs);
     },
+    finished,
+    stop: () => void tool.stop(),
   };
 }
 

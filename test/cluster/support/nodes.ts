@@ -1,6 +1,5 @@
 // Broker PROCESSES for the cluster tests: `node bin/cashew.js broker` on ephemeral loopback ports,
-// sharing one Redis, with their JSON log lines parsed and awaitable.
-import { spawn, type ChildProcess } from 'node:child_process';
+// sharing one Redis, supervised by cli/supervisor.ts (JSON log lines parsed and awaitable).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,7 +8,8 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Settings } from '../../../broker/index.ts';
 import { ensureDevCertificates } from '../../../certs/dev-certs.ts';
 import { TEST_CERTS_DIR, TEST_SECRET } from '../../support/broker.ts';
-import { LogLines, type LogLine } from '../../support/log-lines.ts';
+import { supervise } from '../../../cli/supervisor.ts';
+import type { LogLine } from '../../../cli/process-output.ts';
 
 const CASHEW = new URL('../../../bin/cashew.js', import.meta.url).pathname;
 const START_TIMEOUT_MS = 20_000;
@@ -53,35 +53,19 @@ export async function startBrokerProcess(
     NODE_ID: nodeId,
     ...(settings as Record<string, string>),
   };
-  const child: ChildProcess = spawn(process.execPath, [CASHEW, 'broker'], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const log = new LogLines();
-  let stderr = '';
-  child.stdout?.on('data', (chunk: Buffer) => log.feed(chunk.toString('utf8')));
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const broker = supervise({ name: nodeId, command: process.execPath, args: [CASHEW, 'broker'], env });
 
   const waitForLog = (match: (line: LogLine) => boolean, timeoutMs = 10_000): Promise<LogLine> =>
-    log.waitFor(match, timeoutMs, () => ` (${nodeId}); stderr: ${stderr}`);
+    broker.waitForLine(match, timeoutMs);
 
   async function stop(signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill(signal);
-      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-      await exited;
-      clearTimeout(timer);
-    }
+    await broker.stop({ signal, timeoutMs: STOP_TIMEOUT_MS });
     rmSync(certsDir, { recursive: true, force: true });
   }
 
   let listening: LogLine;
   try {
-    listening = await Promise.race([
-      waitForLog((line) => line.msg === 'cashew broker listening', START_TIMEOUT_MS),
-      exited.then(() => Promise.reject(new Error(`${nodeId} exited at start: ${stderr}`))),
-    ]);
+    listening = await broker.waitForLine((line) => line.msg === 'cashew broker listening', START_TIMEOUT_MS);
   } catch (error) {
     await stop('SIGKILL');
     throw error;
@@ -89,12 +73,12 @@ export async function startBrokerProcess(
   const ports = listening.ports as { mqtts: number; wss: number };
   return {
     nodeId,
-    pid: child.pid ?? -1,
+    pid: broker.pid,
     ports,
     mqttsUrl: `mqtts://localhost:${ports.mqtts}`,
     wssUrl: `wss://localhost:${ports.wss}/mqtt`,
     ca,
-    logLines: log.lines,
+    logLines: broker.lines,
     waitForLog,
     stop,
   };

@@ -1,11 +1,11 @@
 // A private redis-server for one test file: a free loopback port, no persistence, a temp dir;
 // stopped (and restartable on the same port) by the test.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { localRedisArgs } from '../../../broker/cluster/local-redis.ts';
+import { supervise, type Supervised } from '../../../cli/supervisor.ts';
 
 export const REDIS_SERVER = '/usr/bin/redis-server';
 const START_TIMEOUT_MS = 10_000;
@@ -57,40 +57,22 @@ export interface TestRedis {
 export async function startTestRedis(attempt = 1): Promise<TestRedis> {
   const port = await serverPort();
   const dir = mkdtempSync(join(tmpdir(), 'cashew-redis-'));
-  let child: ChildProcess | undefined;
+  let server: Supervised | undefined;
 
   async function start(): Promise<void> {
-    const process = spawn(REDIS_SERVER, localRedisArgs(port, dir), { stdio: ['ignore', 'pipe', 'pipe'] });
-    child = process;
-    await new Promise<void>((resolve, reject) => {
-      let output = '';
-      const timer = setTimeout(() => {
-        process.kill('SIGKILL');
-        reject(new Error(`redis-server did not start: ${output}`));
-      }, START_TIMEOUT_MS);
-      process.stdout?.on('data', (chunk: Buffer) => {
-        output += chunk.toString('utf8');
-        if (output.includes('Ready to accept connections')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      process.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`redis-server exited with ${code}: ${output}`));
-      });
-    });
+    server = supervise({ name: 'redis-server', command: REDIS_SERVER, args: localRedisArgs(port, dir) });
+    try {
+      await server.waitForText('Ready to accept connections', START_TIMEOUT_MS);
+    } catch (error) {
+      await server.stop({ signal: 'SIGKILL' });
+      throw error;
+    }
   }
 
   async function stop(hard = false): Promise<void> {
-    const process = child;
-    child = undefined;
-    if (process === undefined || process.exitCode !== null) return;
-    const exited = new Promise<void>((resolve) => process.once('exit', () => resolve()));
-    process.kill(hard ? 'SIGKILL' : 'SIGTERM');
-    const timer = setTimeout(() => process.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(timer);
+    const stopping = server;
+    server = undefined;
+    await stopping?.stop({ signal: hard ? 'SIGKILL' : 'SIGTERM', timeoutMs: 5000 });
   }
 
   try {
