@@ -6,16 +6,22 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createLogger, resolveOptions, type Logger } from '../broker/index.ts';
+import { CASHEW_BIN } from '../broker/dev/package-files.ts';
+import { createLogger, type Logger } from '../broker/log/logger.ts';
+import { resolveOptions } from '../broker/options.ts';
 import { localRedisArgs, REDIS_SERVER_COMMAND } from '../broker/cluster/local-redis.ts';
 import { CashewError } from '../protocol/index.ts';
 import { SETTING_FLAGS, settingsFrom } from './settings.ts';
+
+export const USAGE = `usage: cashew cluster [--nodes 3] [--local-redis-port 6380] [setting flags]
+Starts N broker processes on one Redis (REDIS_URL, or a private redis-server on --local-redis-port
+with no persistence). Node i listens on MQTTS_PORT + 2i and WSS_PORT + 2i. Ctrl-C stops them all.
+For trying scale-out on one machine: docs/scaling.md.`;
 
 export const DEFAULT_CLUSTER_NODES = 3;
 const DEFAULT_LOCAL_REDIS_PORT = 6380;
 const START_TIMEOUT_MS = 20_000;
 const STOP_TIMEOUT_MS = 10_000;
-const CASHEW = new URL('../bin/cashew.js', import.meta.url).pathname;
 
 interface Running {
   readonly child: ChildProcess;
@@ -146,7 +152,7 @@ export async function clusterCommand(args: string[]): Promise<number> {
         ...(options.mqttPort !== undefined && { MQTT_PORT: portOf(options.mqttPort) }),
         ...(options.wsPort !== undefined && { WS_PORT: portOf(options.wsPort) }),
       };
-      const broker = run(process.execPath, [CASHEW, 'broker'], env, (line) =>
+      const broker = run(process.execPath, [CASHEW_BIN, 'broker'], env, (line) =>
         process.stdout.write(`${line}\n`),
       );
       brokers.push(broker);

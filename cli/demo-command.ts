@@ -6,12 +6,16 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { ensureDevSecret, signDevToken } from '../broker/index.ts';
-import { connect, type CashewClient } from '../client-sdk/index.ts';
+import { ensureDevSecret } from '../broker/dev/dev-credentials.ts';
+import { CASHEW_BIN, PACKAGE_ROOT, packageModule } from '../broker/dev/package-files.ts';
+import { signDevToken } from '../broker/dev/sign-dev-token.ts';
+import { connect, type CashewClient } from '../client-sdk/client.ts';
 import type { Apple } from '../handlers/examples/apple-basket.ts';
 
-const ROOT = join(import.meta.dirname, '..');
-const BIN = join(ROOT, 'bin', 'cashew.js');
+export const USAGE = `usage: cashew demo
+Starts the broker and the example handlers as separate processes (fresh dev certificates and secret
+in a temp directory, ephemeral ports), connects a simulated device with the client SDK over WSS,
+prints the flow, stops every process. Exit 0 when every step worked.`;
 const HANDLERS = ['ping', 'apples', 'more-apples', 'more-apples-store', 'contacts'] as const;
 const DEVICE_USER = '68946';
 const STEP_TIMEOUT_MS = 15_000;
@@ -46,8 +50,8 @@ function within<T>(promise: Promise<T>, what: string): Promise<T> {
 }
 
 function start(name: string, args: string[], env: NodeJS.ProcessEnv): Child {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: ROOT,
+  const child = spawn(process.execPath, [CASHEW_BIN, ...args], {
+    cwd: PACKAGE_ROOT,
     env: { ...process.env, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -178,7 +182,7 @@ export async function demoCommand(): Promise<number> {
     );
     const handlerEnv = { ...env, CASHEW_URL: `mqtts://localhost:${ports.mqtts}` };
     const handlers = HANDLERS.map((name) =>
-      start(name, ['handler', join(ROOT, 'handlers', 'examples', `${name}.ts`)], handlerEnv),
+      start(name, ['handler', packageModule(`handlers/examples/${name}.ts`)], handlerEnv),
     );
     children.push(...handlers);
     await Promise.all(handlers.map((handler) => handler.waitFor((line) => line.msg === 'handler ready')));
