@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../broker/dev/package-files.ts';
 import { isCashewError } from '../protocol/index.ts';
+import { stopWhenParentExits } from './parent-watch.ts';
 import { loadDotEnv } from './settings.ts';
 import { isUsageError, UsageError, USAGE_EXIT_CODE } from './usage-error.ts';
 
@@ -90,6 +91,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   loadDotEnv();
+  stopWhenParentExits();
   try {
     return await command.run(args);
   } catch (error) {
