@@ -45,7 +45,7 @@ async function repoVersion(name: string): Promise<string> {
   return manifest.version;
 }
 
-/** A new project in a temp dir with the tarball, and TypeScript at the repository's versions (from the npm cache). */
+/** A new project in a temp dir with the tarball; TypeScript and vitest at the repository's versions (npm cache). */
 export async function createProject(tarball: string, files: Record<string, string>): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'cashew-outside-'));
   await writeFile(
@@ -58,9 +58,10 @@ export async function createProject(tarball: string, files: Record<string, strin
   }
   const typescript = `typescript@${await repoVersion('typescript')}`;
   const nodeTypes = `@types/node@${await repoVersion('@types/node')}`;
+  const vitest = `vitest@${await repoVersion('vitest')}`;
   await run(
     'npm',
-    ['install', tarball, typescript, nodeTypes, '--prefer-offline', '--no-audit', '--no-fund'],
+    ['install', tarball, typescript, nodeTypes, vitest, '--prefer-offline', '--no-audit', '--no-fund'],
     { cwd: dir, timeout: NPM_TIMEOUT_MS },
   );
   return dir;

@@ -20,7 +20,14 @@ import {
   type ProjectProcess,
   type Tarball,
 } from './installed-project.ts';
-import { DEVICE_SCRIPT, JS_HANDLER, NO_TSX_HOOK, PROJECT_FILES, TS_HANDLER } from './project-files.ts';
+import {
+  DEVICE_SCRIPT,
+  HANDLER_TEST,
+  JS_HANDLER,
+  NO_TSX_HOOK,
+  PROJECT_FILES,
+  TS_HANDLER,
+} from './project-files.ts';
 
 const PACKAGE_SETUP_TIMEOUT_MS = 150_000;
 const VERSION = (await import('../../package.json', { with: { type: 'json' } })).default.version;
@@ -136,8 +143,8 @@ describe('an outside project with cashew installed', () => {
     });
     expect(device.stderr).toBe('');
     expect(JSON.parse(device.stdout)).toEqual({
-      greet: { greeting: 'hello Grace', language: 'typescript' },
-      sum: { sum: 6, language: 'javascript' },
+      greet: { greeting: 'hello Grace' },
+      sum: { sum: 6 },
       refused: { code: 'ERR_HANDLER', name: 'HandlerError' },
       event: { name: 'Grace' },
     });
@@ -166,6 +173,12 @@ describe('an outside project with cashew installed', () => {
     });
     expect(refused).toBe('ECONNREFUSED');
   });
+
+  it('runs the vitest test of docs/handlers.md against a broker started from the installed package', async () => {
+    const result = await runInProject(project, 'npx', ['vitest', 'run', HANDLER_TEST], env, 90_000);
+    expect(result.stdout).toContain('2 passed');
+    expect(result.code).toBe(0);
+  }, 90_000);
 
   it('type-checks TypeScript against the shipped declarations (Node and browser conditions)', async () => {
     const [node, browser] = await typeChecks;

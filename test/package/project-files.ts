@@ -1,37 +1,24 @@
-// The files of the outside project: a handler in TypeScript and one in JavaScript (each imports
-// `cashew/handlers`), a device script on the installed SDK, files that type-check against the shipped
-// declarations (Node and browser conditions), and a hook that fails any process that loads tsx.
-export const TS_HANDLER = 'handlers/greet.ts';
-export const JS_HANDLER = 'handlers/sum.js';
+// The files of the outside project: the handler and its vitest test from docs/handlers.md (as they
+// are written there), a handler in JavaScript, a device script on the installed SDK, files that
+// type-check against the shipped declarations (Node and browser conditions), and a hook that fails
+// any process that loads tsx.
+import { docExample } from '../support/doc-examples.ts';
+
+export const TS_HANDLER = 'greet.ts';
+export const HANDLER_TEST = 'greet.test.ts';
+export const JS_HANDLER = 'sum.js';
 export const DEVICE_SCRIPT = 'device.mjs';
 export const NO_TSX_HOOK = 'no-tsx.mjs';
 
 const files: Record<string, string> = {
-  [TS_HANDLER]: `import { defineHandler, HandlerError, type CommandContext } from 'cashew/handlers';
-
-interface Greeting {
-  readonly name: string;
-}
-
-export default defineHandler({
-  name: 'greeter',
-  events: ['greeted'],
-  commands: {
-    greet: async ({ userId, data, emit }: CommandContext) => {
-      const { name } = data as Greeting;
-      if (name === '') throw new HandlerError('ERR_NO_NAME', 'whom should I greet?');
-      await emit(userId, 'greeted', { name });
-      return { greeting: \`hello \${name}\`, language: 'typescript' };
-    },
-  },
-});
-`,
+  [TS_HANDLER]: docExample('handlers.md', 'handler-module'),
+  [HANDLER_TEST]: docExample('handlers.md', 'handler-test'),
   [JS_HANDLER]: `import { defineHandler } from 'cashew/handlers';
 
 export default defineHandler({
   name: 'adder',
   commands: {
-    sum: ({ data }) => ({ sum: data.reduce((total, n) => total + n, 0), language: 'javascript' }),
+    sum: ({ data }) => ({ sum: data.reduce((total, n) => total + n, 0) }),
   },
 });
 `,
@@ -77,9 +64,10 @@ register('data:text/javascript,' + encodeURIComponent(hook));
       strict: true,
       noEmit: true,
       skipLibCheck: false,
+      allowImportingTsExtensions: true,
       types: ['node'],
     },
-    include: ['handlers/*.ts', 'check/*.ts'],
+    include: ['*.ts', 'check/*.ts'],
   }),
   'check/api.ts': `import {
   resolveOptions,
