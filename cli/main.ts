@@ -82,7 +82,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (entry === undefined) {
-    process.stderr.write(`cashew: unknown command ${JSON.stringify(name)}\n${USAGE}\n`);
+    process.stderr.write(`cashew: unknown command ${JSON.stringify(name)} (cashew --help lists them)\n`);
     return USAGE_EXIT_CODE;
   }
   const command = await entry.load();

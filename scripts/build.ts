@@ -36,7 +36,6 @@ await build({
   platform: 'browser',
   target: ['es2020'],
   minify: true,
-  sourcemap: true,
   legalComments: 'none',
   logLevel: 'warning',
 });

@@ -65,8 +65,9 @@ describe('usage errors exit 2 with one line', () => {
   ])('cashew %j', async (argv, message) => {
     expect(await main(argv)).toBe(2);
     expect(written(stdout)).toBe('');
-    const [first] = written(stderr).split('\n');
-    expect(first).toContain(message);
+    const lines = written(stderr).trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(message);
   });
 });
 
