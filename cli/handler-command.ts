@@ -13,7 +13,7 @@ import { createLogger } from '../broker/log/logger.ts';
 import { resolveOptions, DEFAULT_MQTTS_PORT, type BrokerOptions } from '../broker/options.ts';
 import { isHandler, type Handler } from '../handlers/define.ts';
 import { runHandler } from '../handlers/runtime.ts';
-import { CashewError } from '../protocol/index.ts';
+import { CashewError, isRecord } from '../protocol/index.ts';
 import { SETTING_FLAGS, settingsFrom } from './settings.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -33,14 +33,19 @@ async function registerTypeScript(): Promise<void> {
   cjs.register();
 }
 
+interface Exports {
+  readonly default?: unknown;
+  readonly handler?: unknown;
+}
+
 async function loadHandler(path: string): Promise<Handler> {
   if (TYPESCRIPT_MODULE.test(path)) await registerTypeScript();
-  const module = (await import(pathToFileURL(resolve(path)).href)) as {
-    default?: unknown;
-    handler?: unknown;
-  };
-  const handler = module.default ?? module.handler;
-  if (!isHandler(handler))
+  const module = (await import(pathToFileURL(resolve(path)).href)) as Exports;
+  // A CommonJS module (e.g. a .ts file in a project without "type": "module") arrives with its
+  // exports object as `default`.
+  const commonJs: Exports = isRecord(module.default) ? module.default : {};
+  const handler = [module.default, module.handler, commonJs.default, commonJs.handler].find(isHandler);
+  if (handler === undefined)
     throw new CashewError(
       'ERR_CONFIG_INVALID',
       `${path} exports no handler (export default defineHandler(…))`,

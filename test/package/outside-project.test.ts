@@ -21,6 +21,7 @@ import {
   type Tarball,
 } from './installed-project.ts';
 import {
+  COMMONJS_HANDLER,
   DEVICE_SCRIPT,
   HANDLER_TEST,
   JS_HANDLER,
@@ -109,6 +110,7 @@ describe('an outside project with cashew installed', () => {
   let broker: ProjectProcess;
   let greeter: ProjectProcess;
   let adder: ProjectProcess;
+  let legacy: ProjectProcess;
   let mqttsPort: number;
 
   it('`npx cashew --version` and `cashew token` run the compiled CLI without tsx', async () => {
@@ -124,7 +126,7 @@ describe('an outside project with cashew installed', () => {
     expect(refused.code).toBe(2);
   }, 60_000);
 
-  it('starts the broker and both handlers (the JavaScript one and the broker without tsx)', async () => {
+  it('serves handlers in TypeScript (ESM and CommonJS) and JavaScript (the broker and it without tsx)', async () => {
     broker = startInProject(project, ['cashew', 'broker'], envWithoutTsx);
     const listening = await broker.waitForLog((line) => line.msg === 'cashew broker listening');
     const ports = listening.ports as { mqtts: number; wss: number };
@@ -132,8 +134,9 @@ describe('an outside project with cashew installed', () => {
     const handlerEnv = { CASHEW_URL: `mqtts://localhost:${ports.mqtts}` };
     greeter = startInProject(project, ['cashew', 'handler', TS_HANDLER], { ...env, ...handlerEnv });
     adder = startInProject(project, ['cashew', 'handler', JS_HANDLER], { ...envWithoutTsx, ...handlerEnv });
+    legacy = startInProject(project, ['cashew', 'handler', COMMONJS_HANDLER], { ...env, ...handlerEnv });
     await Promise.all(
-      [greeter, adder].map((handler) => handler.waitForLog((line) => line.msg === 'handler ready')),
+      [greeter, adder, legacy].map((handler) => handler.waitForLog((line) => line.msg === 'handler ready')),
     );
 
     const device = await runInProject(project, process.execPath, [DEVICE_SCRIPT], {
@@ -145,6 +148,7 @@ describe('an outside project with cashew installed', () => {
     expect(JSON.parse(device.stdout)).toEqual({
       greet: { greeting: 'hello Grace' },
       sum: { sum: 6 },
+      hello: 'hello from commonjs',
       refused: { code: 'ERR_HANDLER', name: 'HandlerError' },
       event: { name: 'Grace' },
     });
@@ -157,9 +161,11 @@ describe('an outside project with cashew installed', () => {
   });
 
   it('SIGTERM to `npx cashew …` stops a handler, then the broker, gracefully; the port is freed', async () => {
-    adder.child.kill('SIGTERM');
-    await adder.waitForLog((line) => line.msg === 'handler stopped', 15_000);
-    await adder.closed;
+    for (const handler of [adder, legacy]) handler.child.kill('SIGTERM');
+    for (const handler of [adder, legacy]) {
+      await handler.waitForLog((line) => line.msg === 'handler stopped', 15_000);
+      await handler.closed;
+    }
     broker.child.kill('SIGTERM');
     await broker.waitForLog((line) => line.msg === 'stopping', 15_000);
     await broker.closed;

@@ -7,6 +7,8 @@ import { docExample } from '../support/doc-examples.ts';
 export const TS_HANDLER = 'greet.ts';
 export const HANDLER_TEST = 'greet.test.ts';
 export const JS_HANDLER = 'sum.js';
+/** A .ts handler in a CommonJS folder (no "type": "module"): tsx loads it as CommonJS. */
+export const COMMONJS_HANDLER = 'legacy/hello.ts';
 export const DEVICE_SCRIPT = 'device.mjs';
 export const NO_TSX_HOOK = 'no-tsx.mjs';
 
@@ -21,6 +23,11 @@ export default defineHandler({
     sum: ({ data }) => ({ sum: data.reduce((total, n) => total + n, 0) }),
   },
 });
+`,
+  'legacy/package.json': JSON.stringify({ type: 'commonjs' }),
+  [COMMONJS_HANDLER]: `import { defineHandler } from 'cashew/handlers';
+
+export default defineHandler({ name: 'legacy', commands: { hello: () => 'hello from commonjs' } });
 `,
   [DEVICE_SCRIPT]: `// A device on the installed SDK: one request to each handler, one that fails; prints the outcomes.
 import { readFileSync } from 'node:fs';
@@ -38,6 +45,7 @@ const greeted = new Promise((resolve) => client.observe('greeted', resolve));
 const outcome = {
   greet: await client.request('greet', { name: 'Grace' }, { timeout: 10000 }),
   sum: await client.request('sum', [1, 2, 3], { timeout: 10000 }),
+  hello: await client.request('hello', null, { timeout: 10000 }),
   refused: await client.request('greet', { name: '' }, { timeout: 10000 }).then(
     () => 'resolved',
     (error) => (isCashewError(error) ? { code: error.code, name: error.name } : String(error)),
