@@ -10,6 +10,11 @@ const STOP_TIMEOUT_MS = 10_000;
 /** After a failed start everything is stopped and the process exits by itself; this is the backstop. */
 const EXIT_AFTER_FAILED_START_MS = 5_000;
 
+export const USAGE = `usage: cashew broker [setting flags]
+Starts the broker: MQTT over TLS (MQTTS_PORT, 8883) and MQTT over WSS (WSS_PORT, 8884, path /mqtt),
+stops gracefully on SIGINT/SIGTERM. Every setting is also a flag: MQTTS_PORT=0 is --mqtts-port 0.
+Settings: docs/configuration.md (environment, .env file, flags).`;
+
 export async function brokerCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: SETTING_FLAGS, strict: true });
   const options = resolveOptions(settingsFrom(process.env, values));

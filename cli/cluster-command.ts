@@ -5,17 +5,23 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createLogger, resolveOptions, type Logger } from '../broker/index.ts';
+import { CASHEW_BIN } from '../broker/dev/package-files.ts';
+import { createLogger, type Logger } from '../broker/log/logger.ts';
+import { resolveOptions } from '../broker/options.ts';
 import { localRedisArgs, REDIS_SERVER_COMMAND } from '../broker/cluster/local-redis.ts';
 import { CashewError } from '../protocol/index.ts';
 import { SETTING_FLAGS, settingsFrom } from './settings.ts';
 import { stopAll, supervise, type Supervised } from './supervisor.ts';
 
+export const USAGE = `usage: cashew cluster [--nodes 3] [--local-redis-port 6380] [setting flags]
+Starts N broker processes on one Redis (REDIS_URL, or a private redis-server on --local-redis-port
+with no persistence). Node i listens on MQTTS_PORT + 2i and WSS_PORT + 2i. Ctrl-C stops them all.
+For trying scale-out on one machine: docs/scaling.md.`;
+
 export const DEFAULT_CLUSTER_NODES = 3;
 const DEFAULT_LOCAL_REDIS_PORT = 6380;
 const START_TIMEOUT_MS = 20_000;
 const STOP_TIMEOUT_MS = 10_000;
-const CASHEW = new URL('../bin/cashew.js', import.meta.url).pathname;
 
 /** Output kept per process for error messages; the brokers' lines are forwarded as they come. */
 const KEPT_OUTPUT_CHARS = 64 * 1024;
@@ -113,7 +119,7 @@ export async function clusterCommand(args: string[]): Promise<number> {
       const broker = supervise({
         name: nodeId,
         command: process.execPath,
-        args: [CASHEW, 'broker'],
+        args: [CASHEW_BIN, 'broker'],
         env,
         keptChars: KEPT_OUTPUT_CHARS,
         onLine: (line) => process.stdout.write(`${line}\n`),

@@ -4,13 +4,17 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureDevSecret, signDevToken } from '../broker/index.ts';
-import { connect, type CashewClient } from '../client-sdk/index.ts';
+import { ensureDevSecret } from '../broker/dev/dev-credentials.ts';
+import { CASHEW_BIN, PACKAGE_ROOT, packageModule } from '../broker/dev/package-files.ts';
+import { signDevToken } from '../broker/dev/sign-dev-token.ts';
+import { connect, type CashewClient } from '../client-sdk/client.ts';
 import type { Apple } from '../handlers/examples/apple-basket.ts';
 import { stopAll, supervise, type Supervised } from './supervisor.ts';
 
-const ROOT = join(import.meta.dirname, '..');
-const BIN = join(ROOT, 'bin', 'cashew.js');
+export const USAGE = `usage: cashew demo
+Starts the broker and the example handlers as separate processes (fresh dev certificates and secret
+in a temp directory, ephemeral ports), connects a simulated device with the client SDK over WSS,
+prints the flow, stops every process. Exit 0 when every step worked.`;
 const HANDLERS = ['ping', 'apples', 'more-apples', 'more-apples-store', 'contacts'] as const;
 const DEVICE_USER = '68946';
 const STEP_TIMEOUT_MS = 15_000;
@@ -43,8 +47,8 @@ function start(name: string, args: string[], env: NodeJS.ProcessEnv): Supervised
   return supervise({
     name,
     command: process.execPath,
-    args: [BIN, ...args],
-    cwd: ROOT,
+    args: [CASHEW_BIN, ...args],
+    cwd: PACKAGE_ROOT,
     env: { ...process.env, LOG_LEVEL: 'info', ...env },
     keptChars: KEPT_OUTPUT_CHARS,
   });
@@ -149,7 +153,7 @@ export async function demoCommand(): Promise<number> {
     say(`broker   pid ${broker.pid}: mqtts://localhost:${ports.mqtts}, wss://localhost:${ports.wss}/mqtt`);
     const handlerEnv = { ...env, CASHEW_URL: `mqtts://localhost:${ports.mqtts}` };
     const handlers = HANDLERS.map((name) =>
-      start(name, ['handler', join(ROOT, 'handlers', 'examples', `${name}.ts`)], handlerEnv),
+      start(name, ['handler', packageModule(`handlers/examples/${name}.ts`)], handlerEnv),
     );
     children.push(...handlers);
     await Promise.all(

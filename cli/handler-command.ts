@@ -1,32 +1,51 @@
 // `cashew handler <module>`: runs one handler module as its own process. Token from CASHEW_TOKEN, or
 // in dev mode one signed with JWT_SECRET or the dev secret; CA from CASHEW_CA or <CERTS_DIR>/ca.crt.
+// A JavaScript module runs as it is; a TypeScript one (.ts, .mts, .cts) loads tsx first, only then.
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import {
-  createLogger,
-  ensureDevSecret,
-  resolveOptions,
-  signDevToken,
-  DEFAULT_MQTTS_PORT,
-  type BrokerOptions,
-} from '../broker/index.ts';
-import { isHandler, runHandler, type Handler } from '../handlers/index.ts';
-import { CashewError } from '../protocol/index.ts';
+import { ensureDevSecret } from '../broker/dev/dev-credentials.ts';
+import { FROM_SOURCE } from '../broker/dev/package-files.ts';
+import { signDevToken } from '../broker/dev/sign-dev-token.ts';
+import { createLogger } from '../broker/log/logger.ts';
+import { resolveOptions, DEFAULT_MQTTS_PORT, type BrokerOptions } from '../broker/options.ts';
+import { isHandler, type Handler } from '../handlers/define.ts';
+import { runHandler } from '../handlers/runtime.ts';
+import { CashewError, isRecord } from '../protocol/index.ts';
 import { SETTING_FLAGS, settingsFrom } from './settings.ts';
+import { UsageError } from './usage-error.ts';
 
-const USAGE = `usage: cashew handler <module> [--url mqtts://localhost:8883]
+export const USAGE = `usage: cashew handler <module> [--url mqtts://localhost:8883] [setting flags]
+Runs the handler a module exports (export default defineHandler(…) from 'cashew/handlers') as its own
+process until SIGINT/SIGTERM, then drains the commands in flight. A .js/.mjs module runs as it is; a
+.ts/.mts/.cts module is loaded through tsx.
   env: CASHEW_URL, CASHEW_TOKEN (required in production), CASHEW_CA (PEM file), LOG_LEVEL`;
 
+const TYPESCRIPT_MODULE = /\.[mc]?tsx?$/;
+
+/** Registers tsx (ESM and CommonJS hooks) once, for a TypeScript handler module. */
+async function registerTypeScript(): Promise<void> {
+  if (FROM_SOURCE) return; // Cashew itself runs through tsx already
+  const [esm, cjs] = await Promise.all([import('tsx/esm/api'), import('tsx/cjs/api')]);
+  esm.register();
+  cjs.register();
+}
+
+interface Exports {
+  readonly default?: unknown;
+  readonly handler?: unknown;
+}
+
 async function loadHandler(path: string): Promise<Handler> {
-  const module = (await import(pathToFileURL(resolve(path)).href)) as {
-    default?: unknown;
-    handler?: unknown;
-  };
-  const handler = module.default ?? module.handler;
-  if (!isHandler(handler))
+  if (TYPESCRIPT_MODULE.test(path)) await registerTypeScript();
+  const module = (await import(pathToFileURL(resolve(path)).href)) as Exports;
+  // A CommonJS module (e.g. a .ts file in a project without "type": "module") arrives with its
+  // exports object as `default`.
+  const commonJs: Exports = isRecord(module.default) ? module.default : {};
+  const handler = [module.default, module.handler, commonJs.default, commonJs.handler].find(isHandler);
+  if (handler === undefined)
     throw new CashewError(
       'ERR_CONFIG_INVALID',
       `${path} exports no handler (export default defineHandler(…))`,
@@ -64,10 +83,8 @@ export async function handlerCommand(args: string[]): Promise<number> {
     strict: true,
   });
   const [modulePath] = positionals;
-  if (modulePath === undefined) {
-    process.stderr.write(`${USAGE}\n`);
-    return 2;
-  }
+  if (modulePath === undefined) throw new UsageError('which module? cashew handler <module> (--help)');
+  if (positionals.length > 1) throw new UsageError(`one module per process, not ${positionals.length}`);
   const options = resolveOptions(settingsFrom(process.env, values));
   const handler = await loadHandler(modulePath);
   const logger = createLogger(options.logLevel).child({ handler: handler.name });

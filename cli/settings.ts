@@ -1,7 +1,7 @@
 // Settings for every command: the environment (with `.env` honoured) overridden by flags.
 // A flag is the setting's name in kebab case: MQTTS_PORT ↔ --mqtts-port.
 import { existsSync } from 'node:fs';
-import { SETTINGS, settingsFromEnv, type Settings } from '../broker/index.ts';
+import { SETTINGS, settingsFromEnv, type Settings } from '../broker/options.ts';
 
 export function loadDotEnv(path = '.env'): void {
   if (existsSync(path)) process.loadEnvFile(path);

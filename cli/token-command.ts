@@ -1,19 +1,66 @@
 // `cashew token`: sign a dev token for a user or a handler with JWT_SECRET or the dev secret.
+// A grant is explicit: a handler token names the commands it serves; contradictory or empty grants are
+// refused as usage errors (exit 2) rather than signed.
 import { parseArgs } from 'node:util';
-import { ensureDevSecret, resolveOptions, signDevToken, type TokenSubject } from '../broker/index.ts';
+import { ensureDevSecret } from '../broker/dev/dev-credentials.ts';
+import { signDevToken, type TokenSubject } from '../broker/dev/sign-dev-token.ts';
+import { resolveOptions } from '../broker/options.ts';
 import { CashewError, isValidName, isValidUserId } from '../protocol/index.ts';
 import { SETTING_FLAGS, settingsFrom } from './settings.ts';
+import { UsageError } from './usage-error.ts';
 
-const USAGE = `usage: cashew token --user <userId> [--ttl <seconds>]
-       cashew token --handler <name> --commands a,b --events c,d [--ttl <seconds>]`;
+export const USAGE = `usage: cashew token --user <userId> [--ttl <seconds>]
+       cashew token --handler <name> --commands a,b [--events c,d] [--ttl <seconds>]
+Signs an HS256 dev token with JWT_SECRET (or the dev secret in CERTS_DIR) and prints it.
+  --user <userId>     a device of this user (valid 1 hour)
+  --handler <name>    a handler process (valid 30 days) serving --commands, emitting --events;
+                      '*' grants every command or event (explicit wildcard)
+  --ttl <seconds>     lifetime instead of the default
+Refused (exit 2): neither or both of --user and --handler, --commands/--events with --user,
+a handler with no command.`;
 
 function names(list: string | undefined, flag: string): string[] {
   const items = (list ?? '').split(',').filter((item) => item !== '');
   for (const item of items) {
-    if (item !== '*' && !isValidName(item))
-      throw new CashewError('ERR_CONFIG_INVALID', `--${flag}: invalid name ${String(item)}`);
+    if (item !== '*' && !isValidName(item)) throw new UsageError(`--${flag}: invalid name ${String(item)}`);
   }
   return items;
+}
+
+interface SubjectFlags {
+  readonly user?: string | undefined;
+  readonly handler?: string | undefined;
+  readonly commands?: string | undefined;
+  readonly events?: string | undefined;
+}
+
+/** The token's subject from the flags, or a UsageError naming what does not fit. */
+export function subjectFrom(flags: SubjectFlags): TokenSubject {
+  if (flags.user !== undefined && flags.handler !== undefined)
+    throw new UsageError('--user and --handler exclude each other: a token is for a user or a handler');
+  if (flags.user !== undefined) {
+    if (flags.commands !== undefined || flags.events !== undefined)
+      throw new UsageError('--commands and --events are grants of a handler token, not of a user token');
+    if (!isValidUserId(flags.user))
+      throw new UsageError(`--user: invalid user id ${JSON.stringify(flags.user)}`);
+    return { user: flags.user };
+  }
+  if (flags.handler !== undefined) {
+    if (!isValidName(flags.handler))
+      throw new UsageError(`--handler: invalid name ${JSON.stringify(flags.handler)}`);
+    const commands = names(flags.commands, 'commands');
+    if (commands.length === 0)
+      throw new UsageError(`--handler ${flags.handler}: a handler token needs --commands (a,b or '*')`);
+    return { handler: { name: flags.handler, commands, events: names(flags.events, 'events') } };
+  }
+  throw new UsageError('give --user <userId> or --handler <name> (cashew token --help)');
+}
+
+function ttlFrom(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const ttl = Number(value);
+  if (!Number.isInteger(ttl) || ttl <= 0) throw new UsageError('--ttl: a whole number of seconds');
+  return ttl;
 }
 
 export async function tokenCommand(
@@ -32,34 +79,14 @@ export async function tokenCommand(
     },
     strict: true,
   });
+  const subject = subjectFrom(values);
+  const ttl = ttlFrom(values.ttl);
   const options = resolveOptions(settingsFrom(process.env, values));
   if (options.token.publicKeyPath !== undefined || options.token.jwksUrl !== undefined) {
     throw new CashewError(
       'ERR_CONFIG_INVALID',
       'tokens come from your identity provider when JWT_PUBLIC_KEY or JWKS_URL is set',
     );
-  }
-  let subject: TokenSubject;
-  if (values.user !== undefined) {
-    if (!isValidUserId(values.user))
-      throw new CashewError('ERR_CONFIG_INVALID', `--user: invalid user id ${String(values.user)}`);
-    subject = { user: values.user };
-  } else if (values.handler !== undefined) {
-    if (!isValidName(values.handler)) throw new CashewError('ERR_CONFIG_INVALID', `--handler: invalid name`);
-    subject = {
-      handler: {
-        name: values.handler,
-        commands: names(values.commands, 'commands'),
-        events: names(values.events, 'events'),
-      },
-    };
-  } else {
-    process.stderr.write(`${USAGE}\n`);
-    return 2;
-  }
-  const ttl = values.ttl === undefined ? undefined : Number(values.ttl);
-  if (ttl !== undefined && (!Number.isInteger(ttl) || ttl <= 0)) {
-    throw new CashewError('ERR_CONFIG_INVALID', '--ttl: a whole number of seconds');
   }
   const secret = options.token.secret ?? (await ensureDevSecret(options.certsDir));
   const token = signDevToken(subject, {

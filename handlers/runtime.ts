@@ -1,7 +1,8 @@
 // runHandler: connects one handler process to the broker, serves its commands, drains on stop.
 import type { IClientOptions, IPublishPacket, MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import { Connection, type BackoffOptions, type TokenSource } from '../client-sdk/index.ts';
+import type { BackoffOptions } from '../client-sdk/backoff.ts';
+import { Connection, type TokenSource } from '../client-sdk/connection.ts';
 import {
   CashewError,
   commandFilter,

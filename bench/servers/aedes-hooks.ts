@@ -3,13 +3,9 @@
 // persistence wrapper, logging to stdout). Separates the cost of the hooks from the rest.
 import { createServer, type AddressInfo } from 'node:net';
 import { Aedes } from 'aedes';
-import {
-  AEDES_TUNING,
-  createLogger,
-  createTokenVerifier,
-  resolveOptions,
-  type Settings,
-} from '../../broker/index.ts';
+import { createLogger, resolveOptions, type Settings } from '../../broker/index.ts';
+import { AEDES_TUNING } from '../../broker/aedes/tuning.ts';
+import { createTokenVerifier } from '../../broker/auth/verify.ts';
 import { createAdapter } from '../../broker/aedes/adapter.ts';
 import { HandlerPools } from '../../broker/pools/handler-pools.ts';
 import { ConnectGate } from '../../broker/limits/connect-gate.ts';

@@ -7,7 +7,7 @@ import { createServer as createTlsServer } from 'node:tls';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { Aedes } from 'aedes';
-import { AEDES_TUNING } from '../../broker/index.ts';
+import { AEDES_TUNING } from '../../broker/aedes/tuning.ts';
 import { serveBenchControl } from './control.ts';
 
 const aedes = await Aedes.createBroker({ ...AEDES_TUNING });

@@ -3,12 +3,12 @@
 // as `wss://<host>/mqtt`, so the page needs no CORS and trusts the same certificate as the socket.
 import { readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Route } from '../http/routes.ts';
+import { PACKAGE_ROOT } from './package-files.ts';
 
 export const DEMO_PATH = '/demo/';
 /** Where `npm run build:web` writes the demo app. */
-export const DEFAULT_DEMO_DIR = fileURLToPath(new URL('../../dist/web/', import.meta.url));
+export const DEFAULT_DEMO_DIR = join(PACKAGE_ROOT, 'dist', 'web');
 /** The files of the built demo app; nothing else under `/demo/` is served. */
 export const DEMO_FILES = ['index.html', 'style.css', 'app.js', 'cashew-sdk.js'] as const;
 

@@ -3,7 +3,7 @@
 // token expiry and client-id takeover.
 import type { MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SUBACK_FAILURE } from '../../broker/index.ts';
+import { SUBACK_FAILURE } from '../../broker/aedes/return-codes.ts';
 import { connected, subscribeRaw } from '../support/clients.ts';
 import { userToken } from '../support/tokens.ts';
 import {

@@ -111,7 +111,7 @@ describe('cashew with a bad setting', () => {
   it('`cashew token` refuses an invalid user id, naming --user', async () => {
     const certsDir = mkdtempSync(join(tmpdir(), 'cashew-cli-certs-'));
     const result = await runCli(['token', '--user', 'a/b'], cleanEnv({ CERTS_DIR: certsDir }));
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
     expect(result.stderr).toContain('--user');
     expect(result.stdout).toBe('');
   });

@@ -1,6 +1,11 @@
 // Identity from claims and the binding of client ids to identities, no sockets.
 import { describe, expect, it } from 'vitest';
-import { clientIdBelongsTo, clientIdFor, identityFromClaims, type Identity } from '../../broker/index.ts';
+import {
+  clientIdBelongsTo,
+  clientIdFor,
+  identityFromClaims,
+  type Identity,
+} from '../../broker/auth/identity.ts';
 import { GRANT_ALL, isValidUserId, parseUserTopic, userPartitionOf } from '../../protocol/index.ts';
 
 const exp = 2_000_000_000;

@@ -1,6 +1,7 @@
 // JWKS parsing and the remote key set's cache, kid lookup and rate-limited refetch, with fetch stubbed.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createTokenVerifier, resolveOptions } from '../../broker/index.ts';
+import { createTokenVerifier } from '../../broker/auth/verify.ts';
+import { resolveOptions } from '../../broker/index.ts';
 import { parseJwks, RemoteKeySet } from '../../broker/auth/jwks.ts';
 import { generateTestKeyPair, publicJwk, signWith } from '../support/keys.ts';
 

@@ -5,10 +5,11 @@ import {
   authorizeSubscription,
   authorizeWill,
   mayReceive,
-  type HandlerIdentity,
-  type UserIdentity,
-} from '../../broker/index.ts';
-import { authorizeDelivery, authorizeOrphanWill, NOT_AUTHENTICATED } from '../../broker/policy/policy.ts';
+  authorizeDelivery,
+  authorizeOrphanWill,
+  NOT_AUTHENTICATED,
+} from '../../broker/policy/policy.ts';
+import type { HandlerIdentity, UserIdentity } from '../../broker/auth/identity.ts';
 import { GRANT_ALL } from '../../protocol/index.ts';
 
 const user: UserIdentity = { role: 'user', userId: '68946', partitionPrefix: '68946/', expiresAt: 0 };

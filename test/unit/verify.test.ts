@@ -2,12 +2,8 @@
 import { createHmac } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  createTokenVerifier,
-  resolveOptions,
-  type Settings,
-  type TokenVerifier,
-} from '../../broker/index.ts';
+import { createTokenVerifier, type TokenVerifier } from '../../broker/auth/verify.ts';
+import { resolveOptions, type Settings } from '../../broker/index.ts';
 import { TEST_SECRET } from '../support/broker.ts';
 import {
   generateTestKeyPair,
