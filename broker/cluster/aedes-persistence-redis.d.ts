@@ -1,5 +1,6 @@
 // aedes-persistence-redis ships no types: the part Cashew uses.
 declare module 'aedes-persistence-redis' {
+  import type { Client, Subscription } from 'aedes';
   import type { Redis } from 'ioredis';
 
   export interface RedisPersistenceOptions {
@@ -10,7 +11,12 @@ declare module 'aedes-persistence-redis' {
   }
 
   /** An aedes persistence: passed as is to aedes' `persistence` option. */
-  export type RedisPersistence = object;
+  export interface RedisPersistence {
+    /** Stores a session's filters; resolves once this node's subscription index has them too. */
+    addSubscriptions(client: Client, subscriptions: Subscription[]): Promise<unknown>;
+    /** Forgets a session's filters; resolves once this node's subscription index has dropped them. */
+    removeSubscriptions(client: Client, topics: string[]): Promise<unknown>;
+  }
 
   export default function aedesPersistenceRedis(options?: RedisPersistenceOptions): RedisPersistence;
 }

@@ -10,13 +10,13 @@
 // - handler pools: one member in the whole cluster serves each command (pool-coordinator.ts);
 // - token expiry: the timer lives with the connection, on whichever node it is.
 import type { Aedes, AedesOptions, AedesPublishPacket } from 'aedes';
-import aedesPersistenceRedis from 'aedes-persistence-redis';
 import mqemitterRedis from 'mqemitter-redis';
 import type { Logger } from '../log/logger.ts';
 import type { BrokerOptions } from '../options.ts';
 import { brokerIdOf, clusterNodeId, nodeIdOf } from './node-id.ts';
 import { ClusterPoolCoordinator } from '../pools/pool-coordinator.ts';
 import { connectRedis, redactedUrl, redisReady } from './redis-connection.ts';
+import { redisPersistence } from './redis-persistence.ts';
 
 /** Brokers heard within this long before an outage are taken as alive when Redis is back. */
 const REMEMBER_BROKERS_MS = 24 * 60 * 60_000;
@@ -86,7 +86,7 @@ export async function startCluster(options: BrokerOptions, logger: Logger): Prom
   (mq as unknown as { state: NodeJS.EventEmitter }).state.on('error', (error: Error) =>
     log.debug({ err: error.message }, 'Redis emitter error'),
   );
-  const persistence = aedesPersistenceRedis({ conn: persistenceConnection });
+  const persistence = redisPersistence(persistenceConnection, log);
   const pools = new ClusterPoolCoordinator(brokerId, heartbeatMs, log);
   log.info(
     { redis: redactedUrl(url), heartbeatMs, willBoundMs: willBoundMs(heartbeatMs) },
