@@ -6,7 +6,7 @@ declare module 'aedes-persistence-redis' {
   export interface RedisPersistenceOptions {
     /** An existing connection (Cashew passes its own, with its retry policy). */
     readonly conn?: Redis;
-    /** Queued messages delivered at most on one CONNECT (default 1000). */
+    /** Queued messages delivered at most on one CONNECT, minus one (default 1000; -1: all). */
     readonly maxSessionDelivery?: number;
   }
 

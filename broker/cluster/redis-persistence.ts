@@ -1,5 +1,6 @@
-// aedes-persistence-redis as the cluster uses it: one SUBSCRIBE stored once, and the subscription
-// changes of one session stored one after another.
+// aedes-persistence-redis as the cluster uses it: one SUBSCRIBE stored once, the subscription
+// changes of one session stored one after another, and everything queued for a session delivered at
+// its next CONNECT — as the in-memory persistence does (docs/scaling.md, "Same as one node").
 //
 // Why (docs/scaling.md, "One SUBSCRIBE, several filters"): aedes 1.2 (lib/handlers/subscribe.js,
 // `storeSubscriptions`) calls `addSubscriptions(client, packet.subscriptions)` once per granted
@@ -17,6 +18,12 @@ import aedesPersistenceRedis, { type RedisPersistence } from 'aedes-persistence-
 import type { Redis } from 'ioredis';
 import type { Logger } from '../log/logger.ts';
 
+/**
+ * aedes-persistence-redis hands out at most `maxSessionDelivery` queued messages per CONNECT (default
+ * 1000, read as `LRANGE 0 n`) and keeps the rest for the reconnect after; -1 reads the whole list.
+ */
+const DELIVER_ALL_QUEUED = -1;
+
 /** A subscription change not confirmed within this long fails: aedes closes the connection. */
 export const SUBSCRIPTION_STORE_TIMEOUT_MS = 10_000;
 
@@ -25,7 +32,7 @@ export function redisPersistence(
   logger: Logger,
   timeoutMs = SUBSCRIPTION_STORE_TIMEOUT_MS,
 ): RedisPersistence {
-  const persistence = aedesPersistenceRedis({ conn });
+  const persistence = aedesPersistenceRedis({ conn, maxSessionDelivery: DELIVER_ALL_QUEUED });
   const add = persistence.addSubscriptions.bind(persistence);
   const remove = persistence.removeSubscriptions.bind(persistence);
   /** The store of each SUBSCRIBE packet, by its `subscriptions` array (the same in every call). */
