@@ -10,12 +10,12 @@
 // - handler pools: one member in the whole cluster serves each command (pool-coordinator.ts);
 // - token expiry: the timer lives with the connection, on whichever node it is.
 import type { Aedes, AedesOptions, AedesPublishPacket } from 'aedes';
-import mqemitterRedis from 'mqemitter-redis';
 import type { Logger } from '../log/logger.ts';
 import type { BrokerOptions } from '../options.ts';
 import { brokerIdOf, clusterNodeId, nodeIdOf } from './node-id.ts';
 import { ClusterPoolCoordinator } from '../pools/pool-coordinator.ts';
 import { connectRedis, redactedUrl, redisReady } from './redis-connection.ts';
+import { redisEmitter } from './redis-emitter.ts';
 import { redisPersistence } from './redis-persistence.ts';
 
 /** Brokers heard within this long before an outage are taken as alive when Redis is back. */
@@ -76,16 +76,7 @@ export async function startCluster(options: BrokerOptions, logger: Logger): Prom
     for (const connection of connections) connection.disconnect();
     throw error;
   }
-  const mq = mqemitterRedis({
-    pubConn: publishConnection,
-    subConn: subscribeConnection,
-    // As in AEDES_TUNING: no emitter queue, so a flood cannot overflow the stack.
-    concurrency: 0,
-    matchEmptyLevels: true,
-  });
-  (mq as unknown as { state: NodeJS.EventEmitter }).state.on('error', (error: Error) =>
-    log.debug({ err: error.message }, 'Redis emitter error'),
-  );
+  const mq = redisEmitter(publishConnection, subscribeConnection, log);
   const persistence = redisPersistence(persistenceConnection, log);
   const pools = new ClusterPoolCoordinator(brokerId, heartbeatMs, log);
   log.info(
