@@ -8,7 +8,10 @@
 //   after a Redis outage the heartbeats of live nodes are re-armed so their clients' wills are not
 //   published while their heartbeats had no way to arrive;
 // - handler pools: one member in the whole cluster serves each command (pool-coordinator.ts);
-// - token expiry: the timer lives with the connection, on whichever node it is.
+// - token expiry: the timer lives with the connection, on whichever node it is;
+// - the same behaviour as one node where the Redis modules differ from the in-memory ones: a
+//   SUBSCRIBE with several filters (redis-persistence.ts), every queued message at a reconnect
+//   (redis-persistence.ts), filters with Redis pattern characters (redis-emitter.ts).
 import type { Aedes, AedesOptions, AedesPublishPacket } from 'aedes';
 import type { Logger } from '../log/logger.ts';
 import type { BrokerOptions } from '../options.ts';
