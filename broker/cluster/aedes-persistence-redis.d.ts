@@ -2,6 +2,7 @@
 declare module 'aedes-persistence-redis' {
   import type { Client, Subscription } from 'aedes';
   import type { Redis } from 'ioredis';
+  import type { Readable } from 'node:stream';
 
   export interface RedisPersistenceOptions {
     /** An existing connection (Cashew passes its own, with its retry policy). */
@@ -16,6 +17,8 @@ declare module 'aedes-persistence-redis' {
     addSubscriptions(client: Client, subscriptions: Subscription[]): Promise<unknown>;
     /** Forgets a session's filters; resolves once this node's subscription index has dropped them. */
     removeSubscriptions(client: Client, topics: string[]): Promise<unknown>;
+    /** The retained messages (objects with at least a `topic`) matching any of the filters. */
+    createRetainedStreamCombi(filters: string[]): Readable;
   }
 
   export default function aedesPersistenceRedis(options?: RedisPersistenceOptions): RedisPersistence;

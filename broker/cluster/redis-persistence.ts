@@ -1,6 +1,7 @@
 // aedes-persistence-redis as the cluster uses it: one SUBSCRIBE stored once, the subscription
 // changes of one session stored one after another, and everything queued for a session delivered at
-// its next CONNECT — as the in-memory persistence does (docs/scaling.md, "Same as one node").
+// its next CONNECT, and retained messages found for filters with Redis pattern characters — as the
+// in-memory persistence does (docs/scaling.md, "Same as one node").
 //
 // Why (docs/scaling.md, "One SUBSCRIBE, several filters"): aedes 1.2 (lib/handlers/subscribe.js,
 // `storeSubscriptions`) calls `addSubscriptions(client, packet.subscriptions)` once per granted
@@ -13,9 +14,11 @@
 // announcement came back before the next call registered its waiter; through Redis it never does.
 // Two packets of one client in flight at once (aedes handles a read batch in parallel) with the
 // same first filter collide the same way, hence one queue per client id.
+import { Readable } from 'node:stream';
 import type { Client, Subscription } from 'aedes';
 import aedesPersistenceRedis, { type RedisPersistence } from 'aedes-persistence-redis';
 import type { Redis } from 'ioredis';
+import { topicMatches } from '../aedes/persistence/retained-store.ts';
 import type { Logger } from '../log/logger.ts';
 
 /**
@@ -23,6 +26,21 @@ import type { Logger } from '../log/logger.ts';
  * 1000, read as `LRANGE 0 n`) and keeps the rest for the reconnect after; -1 reads the whole list.
  */
 const DELIVER_ALL_QUEUED = -1;
+
+/**
+ * aedes-persistence-redis looks retained messages of wildcard filters up with `HSCAN MATCH
+ * <literal prefix>*`, where `[`, `]` and `\` have a meaning (`?` and `*` only widen it): for a
+ * filter such as `alice/[x]/+` it misses the filter's own topics. A filter with a leading wildcard
+ * makes it scan every retained message instead; this one's literal level is NUL, which no topic
+ * name may hold, and whatever it alone would match is dropped again below.
+ */
+const SCAN_EVERY_RETAINED = '+/\u0000';
+const PATTERN_CHARACTER = /[\\[\]]/;
+
+function prefixHoldsPatternCharacter(filter: string): boolean {
+  const wildcard = filter.search(/[+#]/);
+  return wildcard !== -1 && PATTERN_CHARACTER.test(filter.slice(0, wildcard));
+}
 
 /** A subscription change not confirmed within this long fails: aedes closes the connection. */
 export const SUBSCRIPTION_STORE_TIMEOUT_MS = 10_000;
@@ -80,5 +98,18 @@ export function redisPersistence(
     return stored;
   };
   persistence.removeSubscriptions = (client, topics) => inTurn(client, () => remove(client, topics));
+
+  const retainedFor = persistence.createRetainedStreamCombi.bind(persistence);
+  persistence.createRetainedStreamCombi = (filters) => {
+    if (!filters.some(prefixHoldsPatternCharacter)) return retainedFor(filters);
+    const levels = filters.map((filter) => filter.split('/'));
+    const everything = retainedFor([...filters, SCAN_EVERY_RETAINED]);
+    return Readable.from(
+      (async function* matching() {
+        for await (const packet of everything as AsyncIterable<{ topic: string }>)
+          if (levels.some((filterLevels) => topicMatches(filterLevels, packet.topic))) yield packet;
+      })(),
+    );
+  };
   return persistence;
 }

@@ -32,3 +32,19 @@ it.each(LEVELS)(
     expect(inbox.messages.map((message) => message.topic)).not.toContain('tess/a/y');
   },
 );
+
+it.each(LEVELS)('serves a retained message through a wildcard filter around the level %s', async (level) => {
+  const publisher = await connected(connectClient(broker, 'mqtts', 'tess/retainer', userToken('tess')));
+  await publisher.publishAsync(`tess/kept/${level}/y`, 'retained', { qos: 1, retain: true });
+  await publisher.publishAsync(`tess/kept/${level}-other/y`, 'not matching', { qos: 1, retain: true });
+  const client = await connected(connectClient(broker, 'mqtts', 'tess/reader', userToken('tess')));
+  const inbox = recordMessages(client);
+  expect(await subscribeRaw(client, [`tess/kept/${level}/+`, 'tess/kept/marker'])).toEqual([1, 1]);
+  expect((await inbox.waitFor(`tess/kept/${level}/y`)).payload).toBe('retained');
+  await publisher.publishAsync('tess/kept/marker', 'm', { qos: 1 });
+  await inbox.waitFor('tess/kept/marker');
+  expect(inbox.messages.filter((message) => message.retain)).toEqual([
+    { topic: `tess/kept/${level}/y`, payload: 'retained', retain: true },
+  ]);
+  await closeAll(publisher, client);
+});
