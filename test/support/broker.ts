@@ -41,8 +41,11 @@ export function skipInMode(context: Pick<TestContext, 'skip'>, mode: TestMode, r
   context.skip(TEST_MODE === mode, `${mode} mode: ${reason}`);
 }
 
-/** The Redis of this test file in `redis` mode (test/support/redis-mode.ts sets it). */
-function modeSettings(): Settings {
+/**
+ * The settings that put a broker in this run's mode: none in `memory`, this test file's Redis in
+ * `redis` (test/support/redis-mode.ts sets REDIS_URL). For brokers started with a clean environment.
+ */
+export function testModeSettings(): Record<string, string> {
   if (TEST_MODE === 'memory') return {};
   const url = process.env.REDIS_URL;
   if (url === undefined)
@@ -86,7 +89,7 @@ export async function startTestBroker(settings: Settings = {}): Promise<TestBrok
     TLS_KEY: paths.key,
     CERTS_DIR: mkdtempSync(join(tmpdir(), 'cashew-certs-')),
     LOG_LEVEL: 'info',
-    ...modeSettings(),
+    ...testModeSettings(),
     ...settings,
   });
   const broker = await startBroker(options, { logger: createLogger(options.logLevel, sink) });
