@@ -17,3 +17,21 @@ interface EmitterInternals {
 export function onEmitterError(mq: RedisEmitter, listener: (error: Error) => void): void {
   (mq as unknown as EmitterInternals).state.on('error', listener);
 }
+
+/**
+ * Replaces how mqemitter-redis turns an MQTT filter into the channel or pattern it (P)SUBSCRIBEs to:
+ * its own method `_subTopic` replaces `+`/`#` with `*` and leaves Redis pattern characters unescaped
+ * (broker/cluster/redis-emitter.ts escapes them). `plain` is the original, for filters without
+ * wildcards. Throws when the method is gone, so a start fails instead of delivering less.
+ */
+export function replaceSubscribePattern(
+  mq: RedisEmitter,
+  patternOf: (filter: string, plain: (filter: string) => string) => string,
+): void {
+  const internals = mq as unknown as { _subTopic?: unknown };
+  const subTopic = internals._subTopic;
+  if (typeof subTopic !== 'function')
+    throw new TypeError('mqemitter-redis changed: no _subTopic to escape pattern characters with');
+  const plain = subTopic.bind(mq) as (filter: string) => string;
+  internals._subTopic = (filter: string): string => patternOf(filter, plain);
+}

@@ -1,16 +1,25 @@
 // aedes-persistence-redis ships no types: the part Cashew uses.
 declare module 'aedes-persistence-redis' {
+  import type { Client, Subscription } from 'aedes';
   import type { Redis } from 'ioredis';
+  import type { Readable } from 'node:stream';
 
   export interface RedisPersistenceOptions {
     /** An existing connection (Cashew passes its own, with its retry policy). */
     readonly conn?: Redis;
-    /** Queued messages delivered at most on one CONNECT (default 1000). */
+    /** Queued messages delivered at most on one CONNECT, minus one (default 1000; -1: all). */
     readonly maxSessionDelivery?: number;
   }
 
   /** An aedes persistence: passed as is to aedes' `persistence` option. */
-  export type RedisPersistence = object;
+  export interface RedisPersistence {
+    /** Stores a session's filters; resolves once this node's subscription index has them too. */
+    addSubscriptions(client: Client, subscriptions: Subscription[]): Promise<unknown>;
+    /** Forgets a session's filters; resolves once this node's subscription index has dropped them. */
+    removeSubscriptions(client: Client, topics: string[]): Promise<unknown>;
+    /** The retained messages (objects with at least a `topic`) matching any of the filters. */
+    createRetainedStreamCombi(filters: string[]): Readable;
+  }
 
   export default function aedesPersistenceRedis(options?: RedisPersistenceOptions): RedisPersistence;
 }

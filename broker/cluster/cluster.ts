@@ -8,17 +8,19 @@
 //   after a Redis outage the heartbeats of live nodes are re-armed so their clients' wills are not
 //   published while their heartbeats had no way to arrive;
 // - handler pools: one member in the whole cluster serves each command (pool-coordinator.ts);
-// - token expiry: the timer lives with the connection, on whichever node it is.
+// - token expiry: the timer lives with the connection, on whichever node it is;
+// - the same behaviour as one node where the Redis modules differ from the in-memory ones: a
+//   SUBSCRIBE with several filters (redis-persistence.ts), every queued message at a reconnect
+//   (redis-persistence.ts), filters with Redis pattern characters (redis-emitter.ts).
 import type { Aedes, AedesOptions, AedesPublishPacket } from 'aedes';
-import aedesPersistenceRedis from 'aedes-persistence-redis';
-import mqemitterRedis from 'mqemitter-redis';
 import { hasLocalClient, markBrokersAlive, onBrokerError } from '../aedes/broker-internals.ts';
-import { onEmitterError } from '../aedes/emitter-internals.ts';
 import type { Logger } from '../log/logger.ts';
 import type { BrokerOptions } from '../options.ts';
 import { brokerIdOf, clusterNodeId, nodeIdOf } from './node-id.ts';
 import { ClusterPoolCoordinator } from '../pools/pool-coordinator.ts';
 import { connectRedis, redactedUrl, redisReady } from './redis-connection.ts';
+import { redisEmitter } from './redis-emitter.ts';
+import { redisPersistence } from './redis-persistence.ts';
 
 /** Brokers heard within this long before an outage are taken as alive when Redis is back. */
 const REMEMBER_BROKERS_MS = 24 * 60 * 60_000;
@@ -80,15 +82,8 @@ export async function startCluster(
     for (const connection of connections) connection.disconnect();
     throw error;
   }
-  const mq = mqemitterRedis({
-    pubConn: publishConnection,
-    subConn: subscribeConnection,
-    // As in AEDES_TUNING: no emitter queue, so a flood cannot overflow the stack.
-    concurrency: 0,
-    matchEmptyLevels: true,
-  });
-  onEmitterError(mq, (error) => log.debug({ err: error.message }, 'Redis emitter error'));
-  const persistence = aedesPersistenceRedis({ conn: persistenceConnection });
+  const mq = redisEmitter(publishConnection, subscribeConnection, log);
+  const persistence = redisPersistence(persistenceConnection, log);
   const pools = new ClusterPoolCoordinator(brokerId, heartbeatMs, log);
   log.info(
     { redis: redactedUrl(url), heartbeatMs, willBoundMs: willBoundMs(heartbeatMs) },

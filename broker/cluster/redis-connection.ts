@@ -1,7 +1,11 @@
 // One Redis connection as the cluster uses it: reconnects for ever with a capped backoff, queues
 // commands while Redis is away (they run when it is back; nothing is rejected for being offline),
-// and logs each outage once, not once per retry.
-import { Redis } from 'ioredis';
+// logs each outage once, not once per retry, and never lets a failed command kill the process:
+// aedes-persistence-redis sends some commands without awaiting them (the LREM and RPUSH of
+// putWill/delWill, the LREM of a stale queue entry). When one fails — the connection quit while the
+// broker stops, after a client's will — its rejection had no handler, and Node ends a process on an
+// unhandled rejection. Every command's promise gets a handler here; whoever awaits it still gets the error.
+import { Redis, type Command } from 'ioredis';
 import { CashewError } from '../../protocol/index.ts';
 import type { Logger } from '../log/logger.ts';
 
@@ -41,6 +45,11 @@ export function connectRedis(
     enableOfflineQueue: true,
     retryStrategy: (attempt) => Math.min(attempt * 100, REDIS_MAX_RETRY_DELAY_MS),
   });
+  const send = redis.sendCommand.bind(redis);
+  redis.sendCommand = (command: Command, stream?: Parameters<Redis['sendCommand']>[1]): unknown => {
+    command.promise.catch(() => undefined);
+    return send(command, stream);
+  };
   let down: { since: number } | undefined;
   redis.on('error', (error: Error) => {
     if (down !== undefined) return;

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { brokerIdOf, chooseNode, clusterNodeId, nodeIdOf, willBoundMs } from '../../broker/cluster/index.ts';
 import { resolveOptions } from '../../broker/index.ts';
+import { redisPatternOf } from '../../broker/cluster/redis-emitter.ts';
 
 describe('node ids', () => {
   it('take NODE_ID, else the host name reduced to what a node id may hold', () => {
@@ -55,5 +56,18 @@ describe('the cross-node pool choice', () => {
     expect(counts.get('a.1')).toBeGreaterThan(1700);
     expect(counts.get('b.2')).toBeGreaterThan(700);
     expect(chooseNode([['a.1', 0]], 'x')).toBeUndefined();
+  });
+});
+
+describe('Redis patterns of wildcard filters', () => {
+  it('replace + and a trailing # (with its separator: empty levels match) by *', () => {
+    expect(redisPatternOf('alice/+/x')).toBe('alice/*/x');
+    expect(redisPatternOf('alice/#')).toBe('alice*');
+    expect(redisPatternOf('#')).toBe('*');
+  });
+
+  it('escape the characters a Redis pattern gives a meaning to, so they match themselves', () => {
+    expect(redisPatternOf('alice/[x]/+')).toBe('alice/\\[x\\]/*');
+    expect(redisPatternOf('alice/a\\b/what?/star*/#')).toBe('alice/a\\\\b/what\\?/star\\**');
   });
 });

@@ -1,10 +1,12 @@
 // Three broker processes on one Redis behave as one broker, with every invariant of the secure
 // core intact across nodes: delivery, persistent sessions, retained messages, refused filters,
-// token expiry and client-id takeover.
+// token expiry, client-id takeover, and SUBSCRIBE packets with several filters (issue 14).
 import type { MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SUBACK_FAILURE } from '../../broker/aedes/return-codes.ts';
+import { TEST_CERTS_DIR } from '../support/broker.ts';
 import { connected, subscribeRaw } from '../support/clients.ts';
+import { MOSQUITTO_SUB, startTool, toolsAvailable } from '../support/system-tools.ts';
 import { userToken } from '../support/tokens.ts';
 import {
   closedByBroker,
@@ -153,6 +155,75 @@ describe('three broker processes on one Redis', () => {
       const publisher = await connected(client(c, `ivan/web-${String(clean)}`, userToken('ivan')));
       await publisher.publishAsync('ivan/after', 'to the new connection', { qos: 1 });
       expect(await received.waitFor(1)).toEqual([{ topic: 'ivan/after', payload: 'to the new connection' }]);
+    },
+  );
+});
+
+const SESSIONS = [
+  { name: 'persistent', clean: false },
+  { name: 'clean', clean: true },
+] as const;
+
+describe('several filters in one SUBSCRIBE, across nodes (issue 14)', () => {
+  it.each(SESSIONS)(
+    'a $name session subscribed on one node with a list receives what is published on another',
+    async ({ name, clean }) => {
+      const subscriber = await connected(client(a, `judy/list-${name}`, userToken('judy'), clean));
+      const received = collect(subscriber);
+      expect(await subscribeRaw(subscriber, [`judy/${name}/a`, `judy/${name}/b/+`, 'mallory/#'])).toEqual([
+        1,
+        1,
+        SUBACK_FAILURE,
+      ]);
+      const publisher = await connected(client(b, `judy/pub-${name}`, userToken('judy')));
+      await publisher.publishAsync(`judy/${name}/a`, 'one', { qos: 1 });
+      await publisher.publishAsync(`judy/${name}/b/c`, 'two', { qos: 1 });
+      const messages = await received.waitFor(2);
+      expect(messages.map((message) => message.payload).sort()).toEqual(['one', 'two']);
+    },
+  );
+
+  it('a persistent session subscribed with a list on one node gets what was queued for each filter on another', async () => {
+    const first = await connected(client(a, 'kate/phone', userToken('kate'), false));
+    expect(await subscribeRaw(first, ['kate/news', 'kate/mail/+'])).toEqual([1, 1]);
+    await first.endAsync();
+    const publisher = await connected(client(b, 'kate/web', userToken('kate')));
+    await publisher.publishAsync('kate/news', 'queued-news', { qos: 1 });
+    await publisher.publishAsync('kate/mail/inbox', 'queued-mail', { qos: 1 });
+    const again = client(c, 'kate/phone', userToken('kate'), false);
+    const received = collect(again);
+    const connack = new Promise<boolean>((resolve) =>
+      again.once('connect', (packet) => resolve(packet.sessionPresent)),
+    );
+    expect(await connack).toBe(true);
+    const messages = await received.waitFor(2);
+    expect(messages.map((message) => message.topic).sort()).toEqual(['kate/mail/inbox', 'kate/news']);
+  });
+
+  it.skipIf(!toolsAvailable(MOSQUITTO_SUB))(
+    'mosquitto_sub -c with several -t on one node receives what is published on another',
+    async () => {
+      // stdbuf -oL: mosquitto_sub's stdout is a pipe here; line-buffered, its SUBACK line is the barrier.
+      const tool = startTool(
+        'stdbuf',
+        [
+          ...['-oL', 'mosquitto_sub', '-h', 'localhost', '-p', String(a.ports.mqtts)],
+          ...['--cafile', `${TEST_CERTS_DIR}/ca.crt`, '-u', 'JWT', '-P', userToken('leo')],
+          ...['-i', 'leo/mosquitto', '-q', '1', '-c', '-v', '-d', '-t', 'leo/a', '-t', 'leo/b', '-C', '2'],
+        ],
+        { timeoutMs: 15_000 },
+      );
+      try {
+        await tool.waitForOutput('Subscribed (mid: 1): 1, 1');
+        const publisher = await connected(client(b, 'leo/web', userToken('leo')));
+        await publisher.publishAsync('leo/a', 'first', { qos: 1 });
+        await publisher.publishAsync('leo/b', 'second', { qos: 1 });
+        const result = await tool.finished;
+        expect(result.stdout).toContain('leo/a first\n');
+        expect(result.stdout).toContain('leo/b second\n');
+      } finally {
+        tool.stop();
+      }
     },
   );
 });

@@ -8,16 +8,18 @@ import jwt from 'jsonwebtoken';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closed, connected, recordMessages, subscribeRaw } from '../support/clients.ts';
+import { testModeSettings } from '../support/broker.ts';
 import { cleanEnv, runCli, spawnCli } from '../support/cli.ts';
 import type { Supervised } from '../../cli/supervisor.ts';
 
 describe('cashew broker in dev mode, stopped with SIGTERM', () => {
   const certsDir = mkdtempSync(join(tmpdir(), 'cashew-cli-certs-'));
-  const env = cleanEnv({ CERTS_DIR: certsDir, LOG_LEVEL: 'info' });
+  let env: NodeJS.ProcessEnv;
   let broker: Supervised;
   let ports: { mqtts: number; wss: number };
 
   beforeAll(async () => {
+    env = cleanEnv({ CERTS_DIR: certsDir, LOG_LEVEL: 'info', ...testModeSettings() });
     broker = spawnCli(['broker', '--mqtts-port', '0', '--wss-port', '0'], env);
     const listening = await broker.waitForLine((line) => line.msg === 'cashew broker listening');
     ports = listening.ports as { mqtts: number; wss: number };
@@ -85,7 +87,11 @@ describe('cashew broker stopped with SIGINT (Ctrl-C)', () => {
     const certsDir = mkdtempSync(join(tmpdir(), 'cashew-cli-certs-'));
     const broker = spawnCli(
       ['broker', '--mqtts-port', '0', '--wss-port', '0'],
-      cleanEnv({ CERTS_DIR: certsDir, JWT_SECRET: 'a-secret-for-the-sigint-test-0123456789' }),
+      cleanEnv({
+        CERTS_DIR: certsDir,
+        JWT_SECRET: 'a-secret-for-the-sigint-test-0123456789',
+        ...testModeSettings(),
+      }),
     );
     try {
       await broker.waitForLine((line) => line.msg === 'cashew broker listening');

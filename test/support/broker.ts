@@ -1,9 +1,14 @@
 // Starts a real broker on ephemeral loopback ports for one test file, with its logs captured.
+// CASHEW_TEST_MODE picks the broker's engine: `memory` (default, the embedded broker) or `redis`
+// (scale-out: a private redis-server per test file, started and stopped by test/support/redis-mode.ts,
+// its URL in REDIS_URL so that broker child processes run on it too). vitest.config.ts runs the
+// integration and interop suites once in each mode.
 import { mkdtempSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import type { TestContext } from 'vitest';
 import {
   createLogger,
   resolveOptions,
@@ -13,6 +18,40 @@ import {
 } from '../../broker/index.ts';
 import { ensureDevCertificates } from '../../certs/dev-certs.ts';
 import { LogLines } from './log-lines.ts';
+
+export const TEST_MODES = ['memory', 'redis'] as const;
+export type TestMode = (typeof TEST_MODES)[number];
+
+function testModeOf(value: string | undefined): TestMode {
+  if (value === undefined || value === '') return 'memory';
+  const mode = TEST_MODES.find((known) => known === value);
+  if (mode === undefined)
+    throw new Error(`CASHEW_TEST_MODE=${value}: expected one of ${TEST_MODES.join(', ')}`);
+  return mode;
+}
+
+/** The engine the in-process test brokers run on in this run. */
+export const TEST_MODE: TestMode = testModeOf(process.env.CASHEW_TEST_MODE);
+
+/**
+ * Skips the running test in `mode`, the reason shown by the reporter: for the few tests that check
+ * one engine's own machinery rather than a behaviour both modes share (listed in docs/scaling.md).
+ */
+export function skipInMode(context: Pick<TestContext, 'skip'>, mode: TestMode, reason: string): void {
+  context.skip(TEST_MODE === mode, `${mode} mode: ${reason}`);
+}
+
+/**
+ * The settings that put a broker in this run's mode: none in `memory`, this test file's Redis in
+ * `redis` (test/support/redis-mode.ts sets REDIS_URL). For brokers started with a clean environment.
+ */
+export function testModeSettings(): Record<string, string> {
+  if (TEST_MODE === 'memory') return {};
+  const url = process.env.REDIS_URL;
+  if (url === undefined)
+    throw new Error('CASHEW_TEST_MODE=redis needs REDIS_URL: add test/support/redis-mode.ts to setupFiles');
+  return { REDIS_URL: url };
+}
 
 export const TEST_SECRET = 'test-secret-that-is-long-enough-0123456789';
 
@@ -50,6 +89,7 @@ export async function startTestBroker(settings: Settings = {}): Promise<TestBrok
     TLS_KEY: paths.key,
     CERTS_DIR: mkdtempSync(join(tmpdir(), 'cashew-certs-')),
     LOG_LEVEL: 'info',
+    ...testModeSettings(),
     ...settings,
   });
   const broker = await startBroker(options, { logger: createLogger(options.logLevel, sink) });
