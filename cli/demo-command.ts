@@ -9,6 +9,7 @@ import { CASHEW_BIN, PACKAGE_ROOT, packageModule } from '../broker/dev/package-f
 import { signDevToken } from '../broker/dev/sign-dev-token.ts';
 import { connect, type CashewClient } from '../client-sdk/client.ts';
 import type { Apple } from '../handlers/examples/apple-basket.ts';
+import { withTimeout } from '../protocol/index.ts';
 import { stopAll, supervise, type Supervised } from './supervisor.ts';
 
 export const USAGE = `usage: cashew demo
@@ -22,22 +23,11 @@ const STEP_TIMEOUT_MS = 15_000;
 const START_TIMEOUT_MS = 30_000;
 
 function within<T>(promise: Promise<T>, what: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`${what}: nothing within ${STEP_TIMEOUT_MS} ms`)),
-      STEP_TIMEOUT_MS,
-    );
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
+  return withTimeout(
+    promise,
+    STEP_TIMEOUT_MS,
+    () => new Error(`${what}: nothing within ${STEP_TIMEOUT_MS} ms`),
+  );
 }
 
 /** Output kept per process for the failure report (its last lines). */

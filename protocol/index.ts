@@ -11,6 +11,7 @@ export {
   commandFilter,
 } from './topics.ts';
 export { isRecord } from './guards.ts';
+export { withTimeout } from './timeout.ts';
 export { ERROR_CODES, CashewError, isCashewError } from './errors.ts';
 export type { ErrorCode } from './errors.ts';
 export {

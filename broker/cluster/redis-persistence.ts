@@ -20,6 +20,7 @@ import aedesPersistenceRedis, { type RedisPersistence } from 'aedes-persistence-
 import type { Redis } from 'ioredis';
 import { topicMatches } from '../aedes/persistence/retained-store.ts';
 import type { Logger } from '../log/logger.ts';
+import { withTimeout } from '../../protocol/index.ts';
 
 /**
  * aedes-persistence-redis hands out at most `maxSessionDelivery` queued messages per CONNECT (default
@@ -58,29 +59,17 @@ export function redisPersistence(
   /** The last subscription change of each client id. */
   const queues = new Map<string, Promise<unknown>>();
 
-  function withTimeout(clientId: string, change: Promise<unknown>): Promise<unknown> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        logger.warn({ clientId, timeoutMs }, 'subscription change not confirmed by Redis; connection closed');
-        reject(new Error(`subscriptions of ${clientId} not confirmed within ${timeoutMs} ms`));
-      }, timeoutMs);
-      change.then(
-        (value) => {
-          clearTimeout(timer);
-          resolve(value);
-        },
-        (error: unknown) => {
-          clearTimeout(timer);
-          reject(error instanceof Error ? error : new Error(String(error)));
-        },
-      );
+  function confirmedInTime(clientId: string, change: Promise<unknown>): Promise<unknown> {
+    return withTimeout(change, timeoutMs, () => {
+      logger.warn({ clientId, timeoutMs }, 'subscription change not confirmed by Redis; connection closed');
+      return new Error(`subscriptions of ${clientId} not confirmed within ${timeoutMs} ms`);
     });
   }
 
   function inTurn(client: Client, change: () => Promise<unknown>): Promise<unknown> {
     const clientId = client.id;
     const previous = queues.get(clientId) ?? Promise.resolve();
-    const next = previous.then(() => withTimeout(clientId, change()));
+    const next = previous.then(() => confirmedInTime(clientId, change()));
     const settled = next.catch(() => undefined);
     queues.set(clientId, settled);
     void settled.then(() => {
