@@ -25,6 +25,7 @@ describe('withTimeout', () => {
     await expect(withTimeout(Promise.reject(new Error('no')), 1000, () => new Error('late'))).rejects.toThrow(
       'no',
     );
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- a non-Error rejection is the case
     await expect(withTimeout(Promise.reject('text'), 1000, () => new Error('late'))).rejects.toThrow('text');
   });
 });
