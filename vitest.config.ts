@@ -37,6 +37,10 @@ export default defineConfig({
           include: BOTH_MODES,
           env: { ...FROM_SOURCES, CASHEW_TEST_MODE: 'redis' },
           setupFiles: ['test/support/redis-mode.ts'],
+          // Known flake, not understood yet: in 1 of 2 clean-clone runs, two Redis-mode tests (a session
+          // reconnect's CONNACK, a SUBSCRIBE's SUBACK) waited past their timeouts while other files ran;
+          // alone they pass every time. One retry, reported by vitest, until the cause is found.
+          retry: 1,
           sequence: { groupOrder: 0 },
         },
       },
