@@ -1,6 +1,7 @@
 // The one place where the pure policy becomes aedes callbacks, and error codes become MQTT return
 // codes. It decides nothing itself: every rule is in broker/policy/policy.ts, every read of an aedes
-// internal in a *-internals.ts module beside it, what is held per client in client-lifecycle.ts.
+// internal in a *-internals.ts module beside it, what is held per client in client-lifecycle.ts and
+// client-limits.ts.
 import type {
   AedesOptions,
   AedesPublishPacket,
@@ -26,24 +27,18 @@ import {
   type Decision,
 } from '../policy/policy.ts';
 import type { TokenVerifier } from '../auth/verify.ts';
-import { declaredWill, remoteAddressOf, subscribedFilters } from './client-internals.ts';
-import { topicOverBounds, type TopicBounds } from '../limits/topic-bounds.ts';
-import { PublishBucket, type PublishRate } from '../limits/publish-rate.ts';
+import { declaredWill, remoteAddressOf } from './client-internals.ts';
+import { ClientLimits, type ClientLimitsOptions } from './client-limits.ts';
 import { ClientLifecycle, type Registrations } from './client-lifecycle.ts';
 import { publisherIdOf } from './packet-internals.ts';
 import { REFUSED_TOPIC, returnCodeOf, SUBACK_FAILURE } from './return-codes.ts';
 
-export interface AdapterContext {
+export interface AdapterContext extends ClientLimitsOptions {
   readonly verifier: TokenVerifier;
   readonly token: TokenOptions;
   readonly logger: Logger;
   readonly pools: HandlerPools;
   readonly gate: ConnectGate;
-  /** A connection with more than this many bytes waiting to be sent is a slow consumer, cut. */
-  readonly maxOutgoingBuffer: number;
-  readonly topics: TopicBounds;
-  readonly maxSubscriptionsPerConnection: number;
-  readonly publishRate: { readonly user: PublishRate; readonly handler: PublishRate };
 }
 
 export type AedesHooks = Required<
@@ -60,65 +55,8 @@ export interface Adapter {
 }
 
 export function createAdapter(context: AdapterContext): Adapter {
-  const { verifier, token, logger, pools, gate, maxOutgoingBuffer, topics, maxSubscriptionsPerConnection } =
-    context;
-  const publishBuckets = new WeakMap<Client, PublishBucket>();
-
-  /** Whether the client may publish now (its rate); drops and disconnects are audited here. */
-  function withinPublishRate(client: Client, identity: Identity, topic: string): boolean {
-    const now = Date.now();
-    let bucket = publishBuckets.get(client);
-    if (bucket === undefined) {
-      bucket = new PublishBucket(context.publishRate[identity.role], now);
-      publishBuckets.set(client, bucket);
-    }
-    const verdict = bucket.admit(now);
-    if (verdict === 'allow') return true;
-    const rate = context.publishRate[identity.role];
-    if (verdict === 'disconnect') {
-      if (cut.has(client)) return false;
-      cut.add(client);
-      refuse(
-        'limit',
-        client,
-        identity,
-        'ERR_PUBLISH_RATE',
-        `kept publishing over ${rate.perSecond}/s; disconnected`,
-        { topic },
-      );
-      setImmediate(() => client.close());
-    } else {
-      refuse('limit', client, identity, 'ERR_PUBLISH_RATE', `over ${rate.perSecond}/s; dropped`, { topic });
-    }
-    return false;
-  }
-  /** The filters each client holds: restored with its session, granted since, minus unsubscribed. */
-  const held = new WeakMap<Client, Set<string>>();
-  const heldBy = (client: Client): Set<string> => {
-    let filters = held.get(client);
-    if (filters === undefined) held.set(client, (filters = new Set(subscribedFilters(client))));
-    return filters;
-  };
-  /** Slow consumers being cut: one audit line and one close each. */
-  const cut = new WeakSet<Client>();
-
-  /**
-   * A consumer that stops reading makes the broker buffer what it sends it, without bound (aedes
-   * writes on, whatever the socket's backlog). Past the limit it is disconnected: its QoS 1 messages
-   * stay in its session (queued while it is away), publishers and handlers go on serving the others.
-   */
-  function cutSlowConsumer(client: Client, identity: Identity, backlog: number): void {
-    if (cut.has(client)) return;
-    cut.add(client);
-    refuse(
-      'limit',
-      client,
-      identity,
-      'ERR_SLOW_CONSUMER',
-      `${backlog} bytes unsent, over MAX_OUTGOING_BUFFER ${maxOutgoingBuffer}; disconnected`,
-    );
-    setImmediate(() => client.close());
-  }
+  const { verifier, token, logger, pools, gate } = context;
+  const limits = new ClientLimits(context);
 
   function refuse(
     action: AuditAction,
@@ -161,10 +99,9 @@ export function createAdapter(context: AdapterContext): Adapter {
       if (refusal !== undefined) throw new CashewError(refusal.code, refusal.reason);
     }
     const will = declaredWill(client);
-    const tooLong = will === undefined ? undefined : topicOverBounds(will.topic, topics);
-    if (will !== undefined && tooLong !== undefined)
-      throw new CashewError('ERR_TOPIC_TOO_LONG', `will topic: ${tooLong}`);
     if (will !== undefined) {
+      const tooLong = limits.topic(will.topic);
+      if (tooLong !== undefined) throw new CashewError(tooLong.code, `will topic: ${tooLong.reason}`);
       const decision = authorizeWill(identity, will.topic);
       if (!decision.allowed)
         throw new CashewError('ERR_WILL_NOT_AUTHORIZED', `will on ${will.topic}: ${decision.reason}`);
@@ -206,32 +143,17 @@ export function createAdapter(context: AdapterContext): Adapter {
       });
   };
 
-  /** A filter too long, or one more than the connection may hold; undefined within the limits. */
-  function subscriptionLimit(
-    client: Client,
-    filter: string,
-  ): { code: ErrorCode; reason: string } | undefined {
-    const tooLong = topicOverBounds(filter, topics);
-    if (tooLong !== undefined) return { code: 'ERR_TOPIC_TOO_LONG', reason: tooLong };
-    const filters = heldBy(client);
-    if (filters.has(filter) || filters.size < maxSubscriptionsPerConnection) return undefined;
-    return {
-      code: 'ERR_TOO_MANY_SUBSCRIPTIONS',
-      reason: `the connection holds MAX_SUBSCRIPTIONS_PER_CONNECTION ${maxSubscriptionsPerConnection}`,
-    };
-  }
-
   const authorizeSubscribe: AedesHooks['authorizeSubscribe'] = (client, subscription, done) => {
     const identity = lifecycle.identityOf(client);
     const filter = subscription.topic;
-    const limit = subscriptionLimit(client, filter);
+    const limit = limits.subscription(client, filter);
     const decision: Decision =
       limit !== undefined
         ? { allowed: false, reason: limit.reason }
         : identity === undefined
           ? NOT_AUTHENTICATED
           : authorizeSubscription(identity, filter);
-    if (decision.allowed) heldBy(client).add(filter);
+    if (decision.allowed) limits.granted(client, filter);
     else {
       const code = limit?.code ?? 'ERR_SUBSCRIBE_NOT_AUTHORIZED';
       refuse(limit === undefined ? 'subscribe' : 'limit', client, identity, code, decision.reason, {
@@ -253,25 +175,28 @@ export function createAdapter(context: AdapterContext): Adapter {
   const authorizePublish: AedesHooks['authorizePublish'] = (client, packet, done) => {
     // A will of a client that died on another node arrives with no client, judged by its client id.
     const identity = client === null ? undefined : lifecycle.identityOf(client);
-    const tooLong = topicOverBounds(packet.topic, topics);
+    const tooLong = limits.topic(packet.topic);
     const decision: Decision =
       tooLong !== undefined
-        ? { allowed: false, reason: tooLong }
+        ? { allowed: false, reason: tooLong.reason }
         : client === null
           ? authorizeOrphanWill(publisherIdOf(packet), packet.topic)
           : identity === undefined
             ? NOT_AUTHENTICATED
             : authorizePublication(identity, packet.topic);
     if (decision.allowed) {
-      if (client === null || identity === undefined || withinPublishRate(client, identity, packet.topic))
-        return done(null);
+      const over =
+        client === null || identity === undefined ? undefined : limits.publication(client, identity.role);
+      if (over === undefined) return done(null);
+      if (client !== null && (over.disconnect !== true || limits.cut(client)))
+        refuse('limit', client, identity, over.code, over.reason, { topic: packet.topic });
       return dropPublication(packet, done);
     }
     refuse(
       client === null ? 'will' : 'publish',
       client,
       identity,
-      tooLong === undefined ? 'ERR_PUBLISH_NOT_AUTHORIZED' : 'ERR_TOPIC_TOO_LONG',
+      tooLong?.code ?? 'ERR_PUBLISH_NOT_AUTHORIZED',
       decision.reason,
       { topic: packet.topic },
     );
@@ -289,8 +214,8 @@ export function createAdapter(context: AdapterContext): Adapter {
   const authorizeForward: AedesHooks['authorizeForward'] = (client, packet: AedesPublishPacket) => {
     const identity = lifecycle.identityOf(client);
     if (identity === undefined) return null;
-    const backlog = client.conn.writableLength;
-    if (backlog > maxOutgoingBuffer) cutSlowConsumer(client, identity, backlog);
+    const slow = limits.backlog(client);
+    if (slow !== undefined && limits.cut(client)) refuse('limit', client, identity, slow.code, slow.reason);
     const decision = authorizeDelivery(identity, {
       topic: packet.topic,
       retain: packet.retain,
@@ -313,10 +238,7 @@ export function createAdapter(context: AdapterContext): Adapter {
     hooks: { authenticate, authorizeSubscribe, authorizePublish, authorizeForward },
     attach: (aedes) => {
       lifecycle.attach(aedes);
-      aedes.on('unsubscribe', (filters, client) => {
-        const granted = held.get(client);
-        for (const filter of filters) granted?.delete(filter);
-      });
+      aedes.on('unsubscribe', (filters, client) => limits.unsubscribed(client, filters));
     },
     identityOf: (client) => lifecycle.identityOf(client),
     registrations: () => lifecycle.registrations(),

@@ -1,0 +1,113 @@
+// The limits enforced per connection while aedes serves it: the topic size, the subscriptions it
+// holds, its publish rate and the backlog of what is sent to it. Each check answers with a refusal
+// (a code and a reason) or undefined; the adapter audits refusals and answers aedes. A connection to
+// be cut is closed once, on the next turn of the event loop (never inside an aedes callback).
+import type { Client } from 'aedes';
+import type { ErrorCode } from '../../protocol/index.ts';
+import type { Identity } from '../auth/identity.ts';
+import { PublishBucket, type PublishRate } from '../limits/publish-rate.ts';
+import { topicOverBounds, type TopicBounds } from '../limits/topic-bounds.ts';
+import { subscribedFilters } from './client-internals.ts';
+
+export interface ClientLimitsOptions {
+  readonly topics: TopicBounds;
+  readonly maxSubscriptionsPerConnection: number;
+  readonly publishRate: { readonly user: PublishRate; readonly handler: PublishRate };
+  /** A connection with more than this many bytes waiting to be sent is a slow consumer, cut. */
+  readonly maxOutgoingBuffer: number;
+}
+
+export interface LimitRefusal {
+  readonly code: ErrorCode;
+  readonly reason: string;
+  /** The connection is to be closed (`cut`), not only this packet refused. */
+  readonly disconnect?: true;
+}
+
+export class ClientLimits {
+  readonly #options: ClientLimitsOptions;
+  /** The filters each client holds: restored with its session, granted since, minus unsubscribed. */
+  readonly #held = new WeakMap<Client, Set<string>>();
+  readonly #buckets = new WeakMap<Client, PublishBucket>();
+  /** Clients being cut: one audit line and one close each. */
+  readonly #cut = new WeakSet<Client>();
+
+  constructor(options: ClientLimitsOptions) {
+    this.#options = options;
+  }
+
+  /** A topic or filter longer, or deeper, than allowed. */
+  topic(topic: string): LimitRefusal | undefined {
+    const tooLong = topicOverBounds(topic, this.#options.topics);
+    return tooLong === undefined ? undefined : { code: 'ERR_TOPIC_TOO_LONG', reason: tooLong };
+  }
+
+  /** A filter too long, or one more than the connection may hold (re-subscribing one it holds is not). */
+  subscription(client: Client, filter: string): LimitRefusal | undefined {
+    const tooLong = this.topic(filter);
+    if (tooLong !== undefined) return tooLong;
+    const held = this.#heldBy(client);
+    const max = this.#options.maxSubscriptionsPerConnection;
+    if (held.has(filter) || held.size < max) return undefined;
+    return {
+      code: 'ERR_TOO_MANY_SUBSCRIPTIONS',
+      reason: `the connection holds MAX_SUBSCRIPTIONS_PER_CONNECTION ${max}`,
+    };
+  }
+
+  granted(client: Client, filter: string): void {
+    this.#heldBy(client).add(filter);
+  }
+
+  unsubscribed(client: Client, filters: readonly string[]): void {
+    const held = this.#held.get(client);
+    for (const filter of filters) held?.delete(filter);
+  }
+
+  /** Over the publish rate of the client's role: this PUBLISH is dropped, or the client cut. */
+  publication(client: Client, role: Identity['role']): LimitRefusal | undefined {
+    const now = Date.now();
+    const rate = this.#options.publishRate[role];
+    let bucket = this.#buckets.get(client);
+    if (bucket === undefined) this.#buckets.set(client, (bucket = new PublishBucket(rate, now)));
+    const verdict = bucket.admit(now);
+    if (verdict === 'allow') return undefined;
+    return verdict === 'drop'
+      ? { code: 'ERR_PUBLISH_RATE', reason: `over ${rate.perSecond}/s; dropped` }
+      : {
+          code: 'ERR_PUBLISH_RATE',
+          reason: `kept publishing over ${rate.perSecond}/s; disconnected`,
+          disconnect: true,
+        };
+  }
+
+  /**
+   * A consumer that stops reading makes the broker buffer what it sends it, without bound (aedes
+   * writes on, whatever the socket's backlog). Past the limit it is cut: its QoS 1 messages stay in
+   * its session (queued while it is away), publishers and handlers go on serving the others.
+   */
+  backlog(client: Client): LimitRefusal | undefined {
+    const backlog = client.conn.writableLength;
+    const max = this.#options.maxOutgoingBuffer;
+    if (backlog <= max) return undefined;
+    return {
+      code: 'ERR_SLOW_CONSUMER',
+      reason: `${backlog} bytes unsent, over MAX_OUTGOING_BUFFER ${max}; disconnected`,
+      disconnect: true,
+    };
+  }
+
+  /** Closes the client on the next turn; true the first time only (audit it then). */
+  cut(client: Client): boolean {
+    if (this.#cut.has(client)) return false;
+    this.#cut.add(client);
+    setImmediate(() => client.close());
+    return true;
+  }
+
+  #heldBy(client: Client): Set<string> {
+    let held = this.#held.get(client);
+    if (held === undefined) this.#held.set(client, (held = new Set(subscribedFilters(client))));
+    return held;
+  }
+}
