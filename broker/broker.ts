@@ -24,6 +24,8 @@ import { trustListOf } from './net/proxy-protocol.ts';
 import { markAuthenticated } from './net/packet-size-guard.ts';
 import { ConnectGate } from './limits/connect-gate.ts';
 import { partitionedMemoryPersistence } from './aedes/persistence/partitioned-memory.ts';
+import { auditQueueDrops } from './aedes/persistence/session-queues.ts';
+import { LocalAwaySessions, SessionExpiry, type SessionRemoval } from './aedes/session-expiry.ts';
 import { dropUnobservedSysEvents } from './aedes/sys-events.ts';
 import { AEDES_TUNING } from './aedes/tuning.ts';
 import { createTokenVerifier } from './auth/verify.ts';
@@ -115,12 +117,17 @@ async function startParts(
     maxSubscriptionsPerConnection: options.limits.maxSubscriptionsPerConnection,
     publishRate: options.limits.publishRate,
   });
+  const { sessions } = options.limits;
+  // Retained messages indexed by partition and queues capped per session; scale-out brings its own.
+  const persistence =
+    cluster?.persistence ??
+    (deps.aedes?.persistence as SessionRemoval | undefined) ??
+    partitionedMemoryPersistence(sessions.queue, auditQueueDrops(logger, sessions.queue));
   const aedes = await Aedes.createBroker({
     ...AEDES_TUNING,
     ...adapter.hooks,
     ...(options.nodeId !== undefined && { id: options.nodeId }),
-    // Retained messages indexed by partition; scale-out passes its own persistence in deps.aedes.
-    persistence: (deps.aedes?.persistence as unknown) ?? partitionedMemoryPersistence(),
+    persistence,
     ...cluster?.aedesOptions,
     ...deps.aedes,
   });
@@ -131,6 +138,10 @@ async function startParts(
   if (cluster === undefined && deps.aedes?.mq === undefined) dropUnobservedSysEvents(aedes);
   // Pools and expiry timers follow aedes' own client events (broker/aedes/client-lifecycle.ts).
   adapter.attach(aedes);
+  const away = cluster?.awaySessions ?? new LocalAwaySessions();
+  const sessionExpiry = new SessionExpiry({ expiryMs: sessions.expiryMs, away, persistence, logger });
+  sessionExpiry.attach(aedes);
+  rollback.add(() => sessionExpiry.close());
   // Accepted: packets up to MAX_PACKET_SIZE from now on (MAX_CONNECT_PACKET_SIZE before).
   aedes.on('clientReady', (client) => markAuthenticated(client.conn));
   aedes.on('clientError', (client, error) =>
@@ -177,6 +188,7 @@ async function startParts(
     (closing ??= (async () => {
       const stopped = Promise.all(listeners.map((listener) => listener.close()));
       await cluster?.leave();
+      await sessionExpiry.close();
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
       await cluster?.close();
       pools.close();

@@ -25,6 +25,8 @@ export const ERROR_CODES = {
   ERR_TOPIC_TOO_LONG: 'the topic or filter has more characters or levels than allowed',
   ERR_TOO_MANY_SUBSCRIPTIONS: 'the connection holds the most subscriptions allowed',
   ERR_PUBLISH_RATE: 'the connection publishes faster than its publish rate',
+  ERR_QUEUE_FULL: 'the persistent session queued the most messages allowed; the oldest were dropped',
+  ERR_SESSION_EXPIRED: 'the persistent session was unused for longer than the session expiry',
   // session
   ERR_TOKEN_EXPIRED_SESSION: 'the connection was closed because its token expired',
   // limits (connection closed)

@@ -17,6 +17,11 @@ declare module 'aedes-persistence-redis' {
     addSubscriptions(client: Client, subscriptions: Subscription[]): Promise<unknown>;
     /** Forgets a session's filters; resolves once this node's subscription index has dropped them. */
     removeSubscriptions(client: Client, topics: string[]): Promise<unknown>;
+    /** Forgets a session's filters and, with the last, its queue. */
+    cleanSubscriptions(client: { id: string }): Promise<unknown>;
+    /** Queues a message for persistent sessions (the list `outgoing:<client id>` of each). */
+    outgoingEnqueue(subscription: { clientId: string }, packet: unknown): Promise<void>;
+    outgoingEnqueueCombi(subscriptions: readonly { clientId: string }[], packet: unknown): Promise<void>;
     /** The retained messages (objects with at least a `topic`) matching any of the filters. */
     createRetainedStreamCombi(filters: string[]): Readable;
   }

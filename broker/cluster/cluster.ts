@@ -21,6 +21,10 @@ import { ClusterPoolCoordinator } from '../pools/pool-coordinator.ts';
 import { connectRedis, redactedUrl, redisReady } from './redis-connection.ts';
 import { redisEmitter } from './redis-emitter.ts';
 import { redisPersistence } from './redis-persistence.ts';
+import { capSessionQueues } from './redis-queue-cap.ts';
+import { RedisAwaySessions } from './redis-away-sessions.ts';
+import type { SessionRemoval } from '../aedes/session-expiry.ts';
+import { auditQueueDrops } from '../aedes/persistence/session-queues.ts';
 
 /** Brokers heard within this long before an outage are taken as alive when Redis is back. */
 const REMEMBER_BROKERS_MS = 24 * 60 * 60_000;
@@ -33,6 +37,10 @@ export interface Cluster {
   readonly brokerId: string;
   /** What aedes needs to run on Redis: id, mq, persistence, heartbeatInterval. */
   readonly aedesOptions: Partial<AedesOptions>;
+  /** The persistence (also in aedesOptions), typed for session expiry. */
+  readonly persistence: SessionRemoval;
+  /** When each persistent session's client left, shared by the nodes (session expiry). */
+  readonly awaySessions: RedisAwaySessions;
   readonly pools: ClusterPoolCoordinator;
   /** Wires the cluster's logs and recovery to a started aedes. */
   attach(aedes: Aedes): void;
@@ -82,8 +90,14 @@ export async function startCluster(
     for (const connection of connections) connection.disconnect();
     throw error;
   }
+  const awaySessions = new RedisAwaySessions(persistenceConnection, nodeId);
+  // Before any client connects here: sessions this node held when it last stopped are away from now.
+  const reclaimed = await awaySessions.reclaim(Date.now());
+  if (reclaimed > 0) log.info({ sessions: reclaimed }, 'sessions held at the last stop are away from now');
   const mq = redisEmitter(publishConnection, subscribeConnection, log);
   const persistence = redisPersistence(persistenceConnection, log);
+  const { queue } = options.limits.sessions;
+  capSessionQueues(persistence, persistenceConnection, queue, auditQueueDrops(log, queue));
   const pools = new ClusterPoolCoordinator(brokerId, heartbeatMs, log);
   log.info(
     { redis: redactedUrl(url), heartbeatMs, willBoundMs: willBoundMs(heartbeatMs) },
@@ -131,6 +145,8 @@ export async function startCluster(
     nodeId,
     brokerId,
     aedesOptions: { id: brokerId, mq, persistence, heartbeatInterval: heartbeatMs },
+    persistence,
+    awaySessions,
     pools,
     attach,
     leave: () => pools.close(),

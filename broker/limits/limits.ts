@@ -2,6 +2,7 @@
 // docs/configuration.md lists them beside the defaults of Mosquitto, EMQX and AWS IoT.
 import { CashewError } from '../../protocol/index.ts';
 import type { ConnectLimits } from './connect-gate.ts';
+import type { QueueCap } from '../aedes/persistence/session-queues.ts';
 import type { PublishRate } from './publish-rate.ts';
 import type { TopicBounds } from './topic-bounds.ts';
 
@@ -22,6 +23,15 @@ export interface Limits {
   readonly publishRate: { readonly user: PublishRate; readonly handler: PublishRate };
   /** Who may connect how often, and how many at once (connect-gate.ts). */
   readonly connect: ConnectLimits;
+  /** What a persistent session may hold while its client is away, and for how long (session-expiry.ts). */
+  readonly sessions: SessionLimits;
+}
+
+export interface SessionLimits {
+  /** Queued per persistent session: `MAX_QUEUED_MESSAGES` and `MAX_QUEUED_BYTES`; past either, the oldest are dropped. */
+  readonly queue: QueueCap;
+  /** A persistent session whose client has been away this long is removed with its queue (`SESSION_EXPIRY_MS`). */
+  readonly expiryMs: number;
 }
 
 /** A CONNECT carries a client id, the token (Auth0 tokens with custom claims reach 4–8 KB) and a will. */
@@ -58,6 +68,12 @@ export const DEFAULT_MAX_CONNECTIONS_PER_USER = 128;
 export const DEFAULT_FLAPPING_MAX_CONNECTS = 30;
 export const DEFAULT_FLAPPING_WINDOW_MS = 60_000;
 export const DEFAULT_FLAPPING_BAN_MS = 60_000;
+/** Mosquitto's max_queued_messages and EMQX's max_mqueue_len: 1000. */
+export const DEFAULT_MAX_QUEUED_MESSAGES = 1000;
+/** Mosquitto's max_queued_bytes is unlimited; 1000 messages of a phone's few KB fit. */
+export const DEFAULT_MAX_QUEUED_BYTES = 8 * 1024 * 1024;
+/** EMQX expires sessions after 2 h; a phone is often away overnight. */
+export const DEFAULT_SESSION_EXPIRY_MS = 24 * 60 * 60 * 1000;
 
 export const LIMIT_SETTINGS = [
   'MAX_CONNECT_PACKET_SIZE',
@@ -78,6 +94,9 @@ export const LIMIT_SETTINGS = [
   'FLAPPING_MAX_CONNECTS',
   'FLAPPING_WINDOW_MS',
   'FLAPPING_BAN_MS',
+  'MAX_QUEUED_MESSAGES',
+  'MAX_QUEUED_BYTES',
+  'SESSION_EXPIRY_MS',
 ] as const;
 export type LimitSetting = (typeof LIMIT_SETTINGS)[number];
 
@@ -173,6 +192,13 @@ export function resolveLimits(settings: Partial<Record<LimitSetting, string>>): 
       ),
       flappingWindowMs: whole(settings, 'FLAPPING_WINDOW_MS', DEFAULT_FLAPPING_WINDOW_MS, 1000, 86_400_000),
       flappingBanMs: whole(settings, 'FLAPPING_BAN_MS', DEFAULT_FLAPPING_BAN_MS, 0, 86_400_000),
+    },
+    sessions: {
+      queue: {
+        maxMessages: whole(settings, 'MAX_QUEUED_MESSAGES', DEFAULT_MAX_QUEUED_MESSAGES, 1, 10_000_000),
+        maxBytes: whole(settings, 'MAX_QUEUED_BYTES', DEFAULT_MAX_QUEUED_BYTES, 1024, 1024 ** 4),
+      },
+      expiryMs: whole(settings, 'SESSION_EXPIRY_MS', DEFAULT_SESSION_EXPIRY_MS, 1000, 365 * 86_400_000),
     },
   };
 }

@@ -12,12 +12,13 @@ export const AUDIT_ACTIONS = [
   'forward',
   'expire',
   'limit',
+  'session',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 export interface Refusal {
   readonly action: AuditAction;
-  /** `user:<id>`, `handler:<name>`, or `unknown` before the token is verified. */
+  /** `user:<id>`, `handler:<name>`, `unknown` before the token is verified, `session` for a stored session. */
   readonly identity: string;
   readonly clientId: string | null;
   readonly topic?: string;

@@ -11,7 +11,8 @@ const QUEUED = 1200;
 
 let broker: TestBroker;
 beforeAll(async () => {
-  broker = await startTestBroker();
+  // Above the default queue cap (MAX_QUEUED_MESSAGES 1000), which limits-session-queue.test.ts tests.
+  broker = await startTestBroker({ MAX_QUEUED_MESSAGES: '2000' });
 });
 afterAll(async () => {
   await broker.close();

@@ -18,6 +18,43 @@ export interface RetainedPersistence {
   createRetainedStreamCombi(patterns: string[]): Readable;
 }
 
+/** The fields of a queued message that aedes and this store read (aedes-packet's `Packet`). */
+export interface QueuedFields {
+  readonly cmd?: string;
+  readonly topic: string;
+  readonly payload: Buffer | string;
+  readonly qos?: number;
+  readonly brokerId?: string;
+  readonly brokerCounter?: number;
+  messageId?: number;
+  readonly [field: string]: unknown;
+}
+
+/** aedes-packet's `Packet`: a copy of a message as aedes-persistence queues it. */
+export interface QueuedPacket extends QueuedFields {
+  readonly brokerId: string;
+  readonly brokerCounter: number;
+}
+export const QueuedPacket = (
+  createRequire(import.meta.url)('aedes-persistence') as {
+    Packet: new (original: QueuedFields) => QueuedPacket;
+  }
+).Packet;
+
+/**
+ * aedes-persistence's outgoing (queued message) methods, which session-queues.ts replaces: aedes 1.2
+ * calls `outgoingEnqueueCombi` for every QoS > 0 message with the persistent sessions it matches,
+ * `outgoingEnqueue` for `client.publish`, `outgoingUpdate` when it sends one, `outgoingClearMessageId`
+ * on PUBACK/PUBCOMP, `outgoingStream` at CONNECT (lib/handlers/connect.js, emptyQueue).
+ */
+export interface OutgoingPersistence {
+  outgoingEnqueue(subscription: { clientId: string }, packet: QueuedFields): Promise<void>;
+  outgoingEnqueueCombi(subscriptions: readonly { clientId: string }[], packet: QueuedFields): Promise<void>;
+  outgoingUpdate(client: { id: string }, packet: QueuedFields): Promise<void>;
+  outgoingClearMessageId(client: { id: string }, packet: { messageId?: number }): Promise<unknown>;
+  outgoingStream(client: { id: string }): Readable;
+}
+
 // aedes-persistence is CommonJS (`module.exports = factory`) while its typings declare an ES default
 // export, which TypeScript under NodeNext cannot reconcile: load it with require and type what we use.
 const factory = createRequire(import.meta.url)('aedes-persistence') as () => RetainedPersistence;

@@ -1,20 +1,38 @@
 // The embedded (single-process) persistence: aedes-persistence's in-memory store for sessions,
 // subscriptions, inflight messages and wills, with retained messages moved to a store indexed by
-// partition (retained-store.ts). Which methods are replaced, and why, is in memory-internals.ts.
+// partition (retained-store.ts) and queued messages to a store capped per session (session-queues.ts).
+// Which methods are replaced, and why, is in memory-internals.ts.
 import { Readable } from 'node:stream';
-import { memoryPersistence, type RetainedPersistence } from './memory-internals.ts';
+import { memoryPersistence, type OutgoingPersistence, type RetainedPersistence } from './memory-internals.ts';
 import { PartitionedRetainedStore } from './retained-store.ts';
+import { SessionQueues, type QueueCap, type QueueDrop } from './session-queues.ts';
 
-export type PartitionedMemoryPersistence = RetainedPersistence & {
-  /** The retained-message index, exposed for metrics and tests. */
-  readonly retained: PartitionedRetainedStore;
-};
+export type PartitionedMemoryPersistence = RetainedPersistence &
+  OutgoingPersistence & {
+    /** The retained-message index, exposed for metrics and tests. */
+    readonly retained: PartitionedRetainedStore;
+    /** The queues of persistent sessions, exposed for metrics and tests. */
+    readonly queues: SessionQueues;
+    cleanSubscriptions(client: { id: string }): Promise<unknown>;
+  };
 
-/** aedes-persistence's memory store with retained messages indexed by first topic level. */
-export function partitionedMemoryPersistence(): PartitionedMemoryPersistence {
-  const persistence = memoryPersistence();
+/** Generous enough for tests and tools that build a persistence on their own. */
+const UNCAPPED: QueueCap = { maxMessages: Number.MAX_SAFE_INTEGER, maxBytes: Number.MAX_SAFE_INTEGER };
+
+/** aedes-persistence's memory store with retained messages by partition and capped session queues. */
+export function partitionedMemoryPersistence(
+  cap: QueueCap = UNCAPPED,
+  onDrop: (drop: QueueDrop) => void = () => undefined,
+): PartitionedMemoryPersistence {
+  const persistence = memoryPersistence() as RetainedPersistence & {
+    cleanSubscriptions(client: { id: string }): Promise<unknown>;
+  };
   const retained = new PartitionedRetainedStore();
-  const overrides: RetainedPersistence = {
+  const queues = new SessionQueues(cap, onDrop);
+  const cleanSubscriptions = persistence.cleanSubscriptions.bind(persistence);
+  const overrides: RetainedPersistence &
+    OutgoingPersistence &
+    Pick<PartitionedMemoryPersistence, 'cleanSubscriptions'> = {
     storeRetained(packet, done) {
       retained.store(packet);
       if (done === undefined) return Promise.resolve();
@@ -23,6 +41,16 @@ export function partitionedMemoryPersistence(): PartitionedMemoryPersistence {
     },
     createRetainedStream: (pattern) => Readable.from(retained.match(pattern)),
     createRetainedStreamCombi: (patterns) => Readable.from(retained.matchAll(patterns)),
+    outgoingEnqueue: (subscription, packet) => queues.outgoingEnqueue(subscription, packet),
+    outgoingEnqueueCombi: (subscriptions, packet) => queues.outgoingEnqueueCombi(subscriptions, packet),
+    outgoingUpdate: (client, packet) => queues.outgoingUpdate(client, packet),
+    outgoingClearMessageId: (client, packet) => queues.outgoingClearMessageId(client, packet),
+    outgoingStream: (client) => queues.outgoingStream(client),
+    // A clean session (aedes' CONNECT with clean=true), or an expired one: nothing queued survives it.
+    cleanSubscriptions(client) {
+      queues.forget(client.id);
+      return cleanSubscriptions(client);
+    },
   };
-  return Object.assign(persistence, overrides, { retained });
+  return Object.assign(persistence, overrides, { retained, queues });
 }

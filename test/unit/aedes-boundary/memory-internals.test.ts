@@ -34,4 +34,45 @@ describe('memory-internals.ts (aedes-persistence 11; aedes 1.2 lib/handlers/publ
       ['createRetainedStreamCombi', ['r/#', 'q/#']],
     ]);
   });
+
+  it('aedes queues QoS 1 messages for a persistent session through the outgoing methods session-queues.ts replaces', async () => {
+    const persistence = partitionedMemoryPersistence({ maxMessages: 10, maxBytes: 1 << 20 });
+    const calls = new Set<string>();
+    for (const name of [
+      'outgoingEnqueueCombi',
+      'outgoingUpdate',
+      'outgoingClearMessageId',
+      'outgoingStream',
+    ] as const) {
+      const original = persistence[name].bind(persistence) as (...args: unknown[]) => unknown;
+      Object.assign(persistence, {
+        [name]: (...args: unknown[]) => {
+          calls.add(name);
+          return original(...args);
+        },
+      });
+    }
+    const bare = await start({ persistence });
+    const subscriber = await connect(bare.tcpUrl, { clientId: 'qs', clean: false });
+    await subscriber.subscribeAsync('q/1', { qos: 1 });
+    await subscriber.endAsync();
+    const publisher = await connect(bare.tcpUrl, { clientId: 'qp' });
+    await publisher.publishAsync('q/1', 'queued', { qos: 1 });
+    expect(persistence.queues.queuedFor('qs')).toEqual({
+      messages: 1,
+      bytes: 'q/1'.length + 'queued'.length,
+    });
+    const again = await connect(bare.tcpUrl, { clientId: 'qs', clean: false });
+    const [topic, payload] = await nextEvent<[string, Buffer]>(again, 'message');
+    expect([topic, payload.toString()]).toEqual(['q/1', 'queued']);
+    await expect.poll(() => persistence.queues.queuedFor('qs').messages).toBe(0);
+    expect([...calls].sort()).toEqual([
+      'outgoingClearMessageId',
+      'outgoingEnqueueCombi',
+      'outgoingStream',
+      'outgoingUpdate',
+    ]);
+    // The store forgets a session whose queue emptied (aedes-persistence kept an array per id for ever).
+    expect(persistence.queues.stats().sessions).toBe(0);
+  });
 });

@@ -1,0 +1,137 @@
+// Session expiry: MQTT 3.1.1 keeps a persistent session (clean=false) for ever, with everything queued
+// for it, and every run of an app that picks a new client id leaves one more behind. Cashew removes a
+// session whose client has been away for SESSION_EXPIRY_MS (EMQX's session expiry does the same).
+//
+// When a persistent session's client comes and goes follows aedes' own `client` / `clientDisconnect`
+// events (client-lifecycle.ts explains their order). A takeover on the same node closes the old
+// client before the new one registers, so "away" is always followed by "back". Where the sessions are
+// shared (Redis), a takeover from another node closes the old client after the new one registered:
+// the store then keeps the session present (redis-away-sessions.ts).
+import type { Aedes, Client } from 'aedes';
+import type { Logger } from '../log/logger.ts';
+import { auditRefusal } from '../log/audit.ts';
+
+/** Where the time each persistent session's client left is kept: this process, or Redis. */
+export interface AwaySessions {
+  /** The session's client connected (to this node). */
+  back(clientId: string): Promise<void>;
+  /** The session's client left (this node's connection to it closed) at `at`. */
+  away(clientId: string, at: number): Promise<void>;
+  /** Takes up to `max` sessions away since before `cutoff`; each is taken by one node only. */
+  takeExpired(cutoff: number, max: number): Promise<string[]>;
+}
+
+/** What removing a session takes from the persistence (its subscriptions and, with them, its queue). */
+export interface SessionRemoval {
+  cleanSubscriptions(client: { id: string }): Promise<unknown>;
+}
+
+/** Sessions removed per sweep at most; the next sweep goes on. */
+const SWEEP_BATCH = 500;
+const MIN_SWEEP_MS = 1000;
+const MAX_SWEEP_MS = 60_000;
+
+/** Sessions away, kept by this process (the embedded broker). */
+export class LocalAwaySessions implements AwaySessions {
+  /** Client id → when it left; insertion order is leaving order, as `away` re-inserts. */
+  readonly #since = new Map<string, number>();
+
+  get size(): number {
+    return this.#since.size;
+  }
+
+  back(clientId: string): Promise<void> {
+    this.#since.delete(clientId);
+    return Promise.resolve();
+  }
+
+  away(clientId: string, at: number): Promise<void> {
+    this.#since.delete(clientId);
+    this.#since.set(clientId, at);
+    return Promise.resolve();
+  }
+
+  takeExpired(cutoff: number, max: number): Promise<string[]> {
+    const taken: string[] = [];
+    for (const [clientId, since] of this.#since) {
+      if (since > cutoff || taken.length >= max) break;
+      this.#since.delete(clientId);
+      taken.push(clientId);
+    }
+    return Promise.resolve(taken);
+  }
+}
+
+export interface SessionExpiryOptions {
+  readonly expiryMs: number;
+  readonly away: AwaySessions;
+  readonly persistence: SessionRemoval;
+  readonly logger: Logger;
+}
+
+export class SessionExpiry {
+  readonly #options: SessionExpiryOptions;
+  #timer: NodeJS.Timeout | undefined;
+  #sweeping: Promise<void> | undefined;
+  #expired = 0;
+
+  constructor(options: SessionExpiryOptions) {
+    this.#options = options;
+  }
+
+  /** Sessions removed since start. */
+  get expired(): number {
+    return this.#expired;
+  }
+
+  attach(aedes: Aedes): void {
+    const { away } = this.#options;
+    aedes.on('client', (client) => {
+      if (!client.clean) this.#recorded(client, away.back(client.id));
+    });
+    aedes.on('clientDisconnect', (client) => {
+      if (!client.clean) this.#recorded(client, away.away(client.id, Date.now()));
+    });
+    // A quarter of the expiry, within 1 s–60 s: a session lives at most that much past its expiry.
+    const every = Math.min(MAX_SWEEP_MS, Math.max(MIN_SWEEP_MS, Math.floor(this.#options.expiryMs / 4)));
+    this.#timer = setInterval(() => void this.sweep(), every);
+    this.#timer.unref();
+  }
+
+  /** Removes the sessions away for longer than the expiry (one sweep at a time). */
+  sweep(now = Date.now()): Promise<void> {
+    this.#sweeping ??= this.#sweep(now).finally(() => (this.#sweeping = undefined));
+    return this.#sweeping;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#timer);
+    await this.#sweeping;
+  }
+
+  async #sweep(now: number): Promise<void> {
+    const { away, persistence, logger, expiryMs } = this.#options;
+    try {
+      const expired = await away.takeExpired(now - expiryMs, SWEEP_BATCH);
+      for (const clientId of expired) {
+        await persistence.cleanSubscriptions({ id: clientId });
+        this.#expired++;
+        auditRefusal(logger, {
+          action: 'session',
+          identity: 'session',
+          clientId,
+          code: 'ERR_SESSION_EXPIRED',
+          reason: `no client for SESSION_EXPIRY_MS ${expiryMs}; session and queue removed`,
+        });
+      }
+    } catch (error) {
+      logger.warn({ err: error }, 'session expiry sweep failed; the next sweep tries again');
+    }
+  }
+
+  #recorded(client: Client, change: Promise<void>): void {
+    change.catch((error: unknown) =>
+      this.#options.logger.warn({ err: error, clientId: client.id }, 'session presence not recorded'),
+    );
+  }
+}
