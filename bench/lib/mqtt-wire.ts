@@ -14,10 +14,14 @@ export interface Endpoint {
   readonly tls?: boolean;
   /** Source address, to open more than one port range's worth of connections to one port. */
   readonly localAddress?: string;
+  /** A TLS session to resume (from `socket.getSession()` of an earlier connection). */
+  readonly session?: Buffer;
 }
 
 export interface ConnectParams {
   readonly clientId: string;
+  /** false: a persistent session (default true). */
+  readonly clean?: boolean;
   readonly password?: string;
   readonly keepalive?: number;
 }
@@ -36,12 +40,12 @@ function remainingLength(length: number): number[] {
   return bytes;
 }
 
-export function encodeConnect({ clientId, password, keepalive = 0 }: ConnectParams): Buffer {
+export function encodeConnect({ clientId, password, keepalive = 0, clean = true }: ConnectParams): Buffer {
   return generate({
     cmd: 'connect',
     protocolId: 'MQTT',
     protocolVersion: 4,
-    clean: true,
+    clean,
     clientId,
     keepalive,
     ...(password !== undefined && { username: 'JWT', password: Buffer.from(password) }),
@@ -181,7 +185,14 @@ export function openSocket(endpoint: Endpoint): Promise<Socket> {
       ...(endpoint.localAddress !== undefined && { localAddress: endpoint.localAddress }),
     };
     const socket = endpoint.tls
-      ? connectTls({ ...options, rejectUnauthorized: false }, () => done())
+      ? connectTls(
+          {
+            ...options,
+            rejectUnauthorized: false,
+            ...(endpoint.session !== undefined && { session: endpoint.session }),
+          },
+          () => done(),
+        )
       : connectTcp(options, () => done());
     function done(): void {
       socket.off('error', reject);

@@ -28,6 +28,8 @@ export interface BrokerProcess {
   readonly port: number;
   /** MQTT over TLS port. */
   readonly tlsPort: number;
+  /** Every port the broker reported (Cashew: mqtt, mqtts, wss, ws), by listener name. */
+  readonly ports: Readonly<Record<string, number>>;
   /** Process CPU time so far, µs. */
   cpu(): number;
   /** Forces a full GC (Node brokers; a no-op for Mosquitto) and returns the RSS in bytes. */
@@ -106,6 +108,7 @@ async function startNodeBroker(
     pid,
     port: ready.ports.mqtt ?? 0,
     tlsPort: ready.ports.mqtts ?? 0,
+    ports: ready.ports,
     cpu: () => cpuMicros(pid),
     settledRss: async () => {
       const done = new Promise<void>((resolve) =>
@@ -240,6 +243,7 @@ export async function startMosquitto(tls: TlsFiles, cpus: string | undefined): P
     pid,
     port,
     tlsPort,
+    ports: { mqtt: port, mqtts: tlsPort },
     cpu: () => cpuMicros(pid),
     settledRss: () => Promise.resolve(rssBytes(pid)),
     stop: async () => {
