@@ -106,6 +106,7 @@ async function startParts(
   const pools = new HandlerPools({ logger, ...(cluster !== undefined && { coordinator: cluster.pools }) });
   rollback.add(() => pools.close());
   const gate = new ConnectGate(options.limits.connect);
+  if (cluster !== undefined) gate.shareUserConnections(cluster.userConnections);
   const adapter = createAdapter({
     verifier,
     token: options.token,

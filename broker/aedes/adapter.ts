@@ -86,7 +86,7 @@ export function createAdapter(context: AdapterContext): Adapter {
     },
   });
 
-  function admit(client: Client, identity: Identity): void {
+  async function admit(client: Client, identity: Identity): Promise<void> {
     const clientId = client.id;
     if (!clientIdBelongsTo(identity, clientId)) {
       throw new CashewError(
@@ -95,7 +95,7 @@ export function createAdapter(context: AdapterContext): Adapter {
       );
     }
     if (identity.role === 'user') {
-      const refusal = gate.admitUser(identity.userId);
+      const refusal = await gate.admitUser(identity.userId);
       if (refusal !== undefined) throw new CashewError(refusal.code, refusal.reason);
     }
     const will = declaredWill(client);
@@ -120,9 +120,9 @@ export function createAdapter(context: AdapterContext): Adapter {
     let identity: Identity | undefined;
     verifier
       .verify(password === undefined ? '' : password.toString('utf8'))
-      .then((claims) => {
+      .then(async (claims) => {
         identity = identityFromClaims(claims, token.userClaim, token.clockToleranceSec);
-        admit(client, identity);
+        await admit(client, identity);
         // aedes ignores the answer for a client that closed meanwhile: nothing is remembered for it.
         // Otherwise only the identity is, in a WeakMap; the pool and the expiry timer wait for aedes
         // to register the client (client-lifecycle.ts).

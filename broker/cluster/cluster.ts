@@ -23,6 +23,7 @@ import { redisEmitter } from './redis-emitter.ts';
 import { redisPersistence } from './redis-persistence.ts';
 import { capSessionQueues } from './redis-queue-cap.ts';
 import { RedisAwaySessions } from './redis-away-sessions.ts';
+import { RedisUserConnections } from './redis-user-connections.ts';
 import type { SessionRemoval } from '../aedes/session-expiry.ts';
 import { auditQueueDrops } from '../aedes/persistence/session-queues.ts';
 
@@ -41,6 +42,8 @@ export interface Cluster {
   readonly persistence: SessionRemoval;
   /** When each persistent session's client left, shared by the nodes (session expiry). */
   readonly awaySessions: RedisAwaySessions;
+  /** Each user's connections on every node (MAX_CONNECTIONS_PER_USER over the cluster). */
+  readonly userConnections: RedisUserConnections;
   readonly pools: ClusterPoolCoordinator;
   /** Wires the cluster's logs and recovery to a started aedes. */
   attach(aedes: Aedes): void;
@@ -136,7 +139,10 @@ export async function startCluster(
     pools.attach(started);
   }
 
+  const userConnections = new RedisUserConnections(persistenceConnection, brokerId, heartbeatMs, log);
+
   async function close(): Promise<void> {
+    await userConnections.close();
     // aedes.close() quits the emitter's two connections but leaves the persistence one open.
     await persistenceConnection.quit().catch(() => persistenceConnection.disconnect());
   }
@@ -147,6 +153,7 @@ export async function startCluster(
     aedesOptions: { id: brokerId, mq, persistence, heartbeatInterval: heartbeatMs },
     persistence,
     awaySessions,
+    userConnections,
     pools,
     attach,
     leave: () => pools.close(),

@@ -76,8 +76,17 @@ class RecentMap<V> {
   }
 }
 
+/** Each user's connections on the other nodes of a cluster. */
+export interface SharedUserConnections {
+  /** Connections `userId` holds on the other nodes now. */
+  elsewhere(userId: string): Promise<number>;
+  opened(userId: string): void;
+  closed(userId: string): void;
+}
+
 export class ConnectGate {
   readonly #limits: ConnectLimits;
+  #shared: SharedUserConnections | undefined;
   readonly #buckets: RecentMap<Bucket>;
   readonly #flaps: RecentMap<Flaps>;
   readonly #perUser = new Map<string, number>();
@@ -139,10 +148,16 @@ export class ConnectGate {
     return undefined;
   }
 
-  /** Once the identity is verified: a user's devices share `maxConnectionsPerUser`. */
-  admitUser(userId: string): GateRefusal | undefined {
-    const held = this.#perUser.get(userId) ?? 0;
-    if (held >= this.#limits.maxConnectionsPerUser)
+  /**
+   * Once the identity is verified: a user's devices share `maxConnectionsPerUser`, over every node
+   * when the nodes share their counts (broker/cluster/redis-user-connections.ts).
+   */
+  async admitUser(userId: string): Promise<GateRefusal | undefined> {
+    const max = this.#limits.maxConnectionsPerUser;
+    const here = this.#perUser.get(userId) ?? 0;
+    const held =
+      here >= max || this.#shared === undefined ? here : here + (await this.#shared.elsewhere(userId));
+    if (held >= max)
       return {
         code: 'ERR_TOO_MANY_CONNECTIONS',
         reason: `user holds MAX_CONNECTIONS_PER_USER ${this.#limits.maxConnectionsPerUser} connections`,
@@ -150,16 +165,24 @@ export class ConnectGate {
     return undefined;
   }
 
+  /** Counts each user's connections over the cluster from now on (call before any client connects). */
+  shareUserConnections(shared: SharedUserConnections): void {
+    this.#shared = shared;
+  }
+
   /** A client was accepted (call once per client; `userId` undefined for handlers). */
   opened(userId: string | undefined): void {
     this.#connections += 1;
-    if (userId !== undefined) this.#perUser.set(userId, (this.#perUser.get(userId) ?? 0) + 1);
+    if (userId === undefined) return;
+    this.#perUser.set(userId, (this.#perUser.get(userId) ?? 0) + 1);
+    this.#shared?.opened(userId);
   }
 
   /** An accepted client is gone. */
   closed(userId: string | undefined): void {
     this.#connections = Math.max(0, this.#connections - 1);
     if (userId === undefined) return;
+    this.#shared?.closed(userId);
     const held = (this.#perUser.get(userId) ?? 1) - 1;
     if (held <= 0) this.#perUser.delete(userId);
     else this.#perUser.set(userId, held);

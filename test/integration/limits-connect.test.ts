@@ -2,7 +2,7 @@
 // signature check, flapping client ids, connections per user and in total — each CONNACK 3, audited.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
-import { startTestBroker, type TestBroker } from '../support/broker.ts';
+import { skipInMode, startTestBroker, type TestBroker } from '../support/broker.ts';
 import { closeAll, connectClient, connected, refusalCode } from '../support/clients.ts';
 import { handlerToken, userToken } from '../support/tokens.ts';
 
@@ -10,12 +10,14 @@ const SERVER_UNAVAILABLE = 3;
 const NOT_AUTHORIZED = 5;
 
 let broker: TestBroker | undefined;
+let other: TestBroker | undefined;
 const clients: MqttClient[] = [];
 
 afterEach(async () => {
   await closeAll(...clients.splice(0));
   await broker?.close();
-  broker = undefined;
+  await other?.close();
+  broker = other = undefined;
 });
 
 function refusalsOf(test: TestBroker, code: string): Record<string, unknown>[] {
@@ -78,6 +80,39 @@ describe('connect limits', () => {
     await closeAll(first);
     await gone;
     clients.push(await connected(connectClient(test, 'mqtts', '7272/c', token)));
+  });
+
+  it('holds MAX_CONNECTIONS_PER_USER over two nodes sharing Redis', async (context) => {
+    skipInMode(context, 'memory', 'one node: the count over nodes needs Redis');
+    const limit = { MAX_CONNECTIONS_PER_USER: '2' };
+    const a = (broker = await startTestBroker({ ...limit, NODE_ID: 'user-count-a' }));
+    const b = (other = await startTestBroker({ ...limit, NODE_ID: 'user-count-b' }));
+    const token = userToken('7474');
+    const first = await connected(connectClient(a, 'mqtts', '7474/a', token));
+    clients.push(await connected(connectClient(b, 'mqtts', '7474/b', token)));
+    expect(await refusalCode(connectClient(b, 'wss', '7474/c', token))).toBe(SERVER_UNAVAILABLE);
+    expect(await refusalCode(connectClient(a, 'wss', '7474/c', token))).toBe(SERVER_UNAVAILABLE);
+    expect(refusalsOf(b, 'ERR_TOO_MANY_CONNECTIONS')[0]).toMatchObject({ identity: 'user:7474' });
+    // A device that leaves node a frees its place for a device on node b.
+    const gone = new Promise<void>((resolve) =>
+      a.aedes.on('clientDisconnect', (client) => {
+        if (client.id === '7474/a') resolve();
+      }),
+    );
+    await closeAll(first);
+    await gone;
+    // The count of node a reaches Redis a moment after its client is gone.
+    const connects = async (): Promise<string> => {
+      const client = connectClient(b, 'mqtts', '7474/c', token);
+      try {
+        clients.push(await connected(client));
+        return 'connected';
+      } catch {
+        await closeAll(client);
+        return 'refused';
+      }
+    };
+    await expect.poll(connects, { timeout: 5000, interval: 200 }).toBe('connected');
   });
 
   it('holds at most MAX_CONNECTIONS in total, handlers included', async () => {

@@ -43,17 +43,17 @@ describe('ConnectGate', () => {
     expect(gate.admitConnect('10.0.0.99', '42/phone', at + 5_001)).toBeUndefined();
   });
 
-  it('counts connections per user and in total, and frees them when they close', () => {
+  it('counts connections per user and in total, and frees them when they close', async () => {
     const gate = new ConnectGate({ ...LIMITS, maxConnections: 3 });
-    expect(gate.admitUser('42')).toBeUndefined();
+    expect(await gate.admitUser('42')).toBeUndefined();
     gate.opened('42');
     gate.opened('42');
-    expect(gate.admitUser('42')?.code).toBe('ERR_TOO_MANY_CONNECTIONS');
-    expect(gate.admitUser('43')).toBeUndefined();
+    expect((await gate.admitUser('42'))?.code).toBe('ERR_TOO_MANY_CONNECTIONS');
+    expect(await gate.admitUser('43')).toBeUndefined();
     gate.opened(undefined); // a handler counts in the total only
     expect(gate.admitConnect('10.0.0.1', '44', 0)?.code).toBe('ERR_TOO_MANY_CONNECTIONS');
     gate.closed('42');
-    expect(gate.admitUser('42')).toBeUndefined();
+    expect(await gate.admitUser('42')).toBeUndefined();
     expect(gate.admitConnect('10.0.0.1', '44', 0)).toBeUndefined();
     gate.closed('42');
     gate.closed(undefined);
