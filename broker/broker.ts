@@ -140,7 +140,13 @@ async function startParts(
   // Pools and expiry timers follow aedes' own client events (broker/aedes/client-lifecycle.ts).
   adapter.attach(aedes);
   const away = cluster?.awaySessions ?? new LocalAwaySessions();
-  const sessionExpiry = new SessionExpiry({ expiryMs: sessions.expiryMs, away, persistence, logger });
+  const sessionExpiry = new SessionExpiry({
+    expiryMs: sessions.expiryMs,
+    maxPerUser: sessions.maxPerUser,
+    away,
+    persistence,
+    logger,
+  });
   sessionExpiry.attach(aedes);
   rollback.add(() => sessionExpiry.close());
   // Accepted: packets up to MAX_PACKET_SIZE from now on (MAX_CONNECT_PACKET_SIZE before).

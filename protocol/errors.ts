@@ -27,6 +27,8 @@ export const ERROR_CODES = {
   ERR_PUBLISH_RATE: 'the connection publishes faster than its publish rate',
   ERR_QUEUE_FULL: 'the persistent session queued the most messages allowed; the oldest were dropped',
   ERR_SESSION_EXPIRED: 'the persistent session was unused for longer than the session expiry',
+  ERR_TOO_MANY_SESSIONS:
+    'the user holds the most persistent sessions allowed; the one away longest was removed',
   // session
   ERR_TOKEN_EXPIRED_SESSION: 'the connection was closed because its token expired',
   // limits (connection closed)

@@ -10,11 +10,16 @@
 import type { Aedes, Client } from 'aedes';
 import type { Logger } from '../log/logger.ts';
 import { auditRefusal } from '../log/audit.ts';
+import { ownerOfClientId } from '../policy/policy.ts';
 
 /** Where the time each persistent session's client left is kept: this process, or Redis. */
 export interface AwaySessions {
-  /** The session's client connected (to this node). */
-  back(clientId: string): Promise<void>;
+  /**
+   * The session's client connected (to this node). Resolves with the sessions of the same user to
+   * remove because the user now holds more than `maxPerUser` (the longest away first; never one
+   * whose client is connected).
+   */
+  back(clientId: string, maxPerUser: number): Promise<string[]>;
   /** The session's client left (this node's connection to it closed) at `at`. */
   away(clientId: string, at: number): Promise<void>;
   /** Takes up to `max` sessions away since before `cutoff`; each is taken by one node only. */
@@ -30,24 +35,43 @@ export interface SessionRemoval {
 const SWEEP_BATCH = 500;
 const MIN_SWEEP_MS = 1000;
 const MAX_SWEEP_MS = 60_000;
+/** In a user's index: the session's client is connected. */
+const PRESENT = Number.POSITIVE_INFINITY;
 
 /** Sessions away, kept by this process (the embedded broker). */
 export class LocalAwaySessions implements AwaySessions {
   /** Client id → when it left; insertion order is leaving order, as `away` re-inserts. */
   readonly #since = new Map<string, number>();
+  /** User id → that user's sessions: client id → when its client left, or PRESENT. */
+  readonly #byUser = new Map<string, Map<string, number>>();
 
+  /** Sessions known (away or present). */
   get size(): number {
-    return this.#since.size;
+    let sessions = 0;
+    for (const user of this.#byUser.values()) sessions += user.size;
+    return sessions;
   }
 
-  back(clientId: string): Promise<void> {
+  back(clientId: string, maxPerUser: number): Promise<string[]> {
     this.#since.delete(clientId);
-    return Promise.resolve();
+    const sessions = this.#sessionsOf(clientId);
+    if (sessions === undefined) return Promise.resolve([]);
+    sessions.set(clientId, PRESENT);
+    const over = sessions.size - maxPerUser;
+    if (over <= 0) return Promise.resolve([]);
+    const evicted = [...sessions]
+      .filter(([, since]) => since !== PRESENT)
+      .sort(([, a], [, b]) => a - b)
+      .slice(0, over)
+      .map(([id]) => id);
+    for (const id of evicted) this.#forget(id);
+    return Promise.resolve(evicted);
   }
 
   away(clientId: string, at: number): Promise<void> {
     this.#since.delete(clientId);
     this.#since.set(clientId, at);
+    this.#sessionsOf(clientId)?.set(clientId, at);
     return Promise.resolve();
   }
 
@@ -55,15 +79,33 @@ export class LocalAwaySessions implements AwaySessions {
     const taken: string[] = [];
     for (const [clientId, since] of this.#since) {
       if (since > cutoff || taken.length >= max) break;
-      this.#since.delete(clientId);
+      this.#forget(clientId);
       taken.push(clientId);
     }
     return Promise.resolve(taken);
+  }
+
+  #sessionsOf(clientId: string): Map<string, number> | undefined {
+    const userId = ownerOfClientId(clientId);
+    if (userId === undefined) return undefined;
+    let sessions = this.#byUser.get(userId);
+    if (sessions === undefined) this.#byUser.set(userId, (sessions = new Map()));
+    return sessions;
+  }
+
+  #forget(clientId: string): void {
+    this.#since.delete(clientId);
+    const userId = ownerOfClientId(clientId);
+    const sessions = userId === undefined ? undefined : this.#byUser.get(userId);
+    sessions?.delete(clientId);
+    if (userId !== undefined && sessions?.size === 0) this.#byUser.delete(userId);
   }
 }
 
 export interface SessionExpiryOptions {
   readonly expiryMs: number;
+  /** Persistent sessions one user may hold (`MAX_SESSIONS_PER_USER`); past it the longest away goes. */
+  readonly maxPerUser: number;
   readonly away: AwaySessions;
   readonly persistence: SessionRemoval;
   readonly logger: Logger;
@@ -87,7 +129,11 @@ export class SessionExpiry {
   attach(aedes: Aedes): void {
     const { away } = this.#options;
     aedes.on('client', (client) => {
-      if (!client.clean) this.#recorded(client, away.back(client.id));
+      if (!client.clean)
+        this.#recorded(
+          client,
+          away.back(client.id, this.#options.maxPerUser).then((over) => this.#evict(over)),
+        );
     });
     aedes.on('clientDisconnect', (client) => {
       if (!client.clean) this.#recorded(client, away.away(client.id, Date.now()));
@@ -107,6 +153,22 @@ export class SessionExpiry {
   async close(): Promise<void> {
     clearInterval(this.#timer);
     await this.#sweeping;
+  }
+
+  /** Sessions of a user past MAX_SESSIONS_PER_USER: removed, the longest away first. */
+  async #evict(clientIds: readonly string[]): Promise<void> {
+    const { persistence, logger, maxPerUser } = this.#options;
+    for (const clientId of clientIds) {
+      await persistence.cleanSubscriptions({ id: clientId });
+      this.#expired++;
+      auditRefusal(logger, {
+        action: 'session',
+        identity: 'session',
+        clientId,
+        code: 'ERR_TOO_MANY_SESSIONS',
+        reason: `its user holds more than MAX_SESSIONS_PER_USER ${maxPerUser}; the session away longest was removed`,
+      });
+    }
   }
 
   async #sweep(now: number): Promise<void> {

@@ -32,6 +32,8 @@ export interface SessionLimits {
   readonly queue: QueueCap;
   /** A persistent session whose client has been away this long is removed with its queue (`SESSION_EXPIRY_MS`). */
   readonly expiryMs: number;
+  /** Persistent sessions one user's client ids may hold; past it the one away longest is removed (`MAX_SESSIONS_PER_USER`). */
+  readonly maxPerUser: number;
 }
 
 /** A CONNECT carries a client id, the token (Auth0 tokens with custom claims reach 4–8 KB) and a will. */
@@ -74,6 +76,8 @@ export const DEFAULT_MAX_QUEUED_MESSAGES = 1000;
 export const DEFAULT_MAX_QUEUED_BYTES = 8 * 1024 * 1024;
 /** EMQX expires sessions after 2 h; a phone is often away overnight. */
 export const DEFAULT_SESSION_EXPIRY_MS = 24 * 60 * 60 * 1000;
+/** A user's phones, tablets and browsers, each with one stable client id (the SDK keeps one per install). */
+export const DEFAULT_MAX_SESSIONS_PER_USER = 32;
 
 export const LIMIT_SETTINGS = [
   'MAX_CONNECT_PACKET_SIZE',
@@ -97,6 +101,7 @@ export const LIMIT_SETTINGS = [
   'MAX_QUEUED_MESSAGES',
   'MAX_QUEUED_BYTES',
   'SESSION_EXPIRY_MS',
+  'MAX_SESSIONS_PER_USER',
 ] as const;
 export type LimitSetting = (typeof LIMIT_SETTINGS)[number];
 
@@ -199,6 +204,7 @@ export function resolveLimits(settings: Partial<Record<LimitSetting, string>>): 
         maxBytes: whole(settings, 'MAX_QUEUED_BYTES', DEFAULT_MAX_QUEUED_BYTES, 1024, 1024 ** 4),
       },
       expiryMs: whole(settings, 'SESSION_EXPIRY_MS', DEFAULT_SESSION_EXPIRY_MS, 1000, 365 * 86_400_000),
+      maxPerUser: whole(settings, 'MAX_SESSIONS_PER_USER', DEFAULT_MAX_SESSIONS_PER_USER, 1, 100_000),
     },
   };
 }

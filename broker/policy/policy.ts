@@ -99,9 +99,19 @@ function isHandlerClientId(clientId: string | undefined): boolean {
  */
 export function authorizeOrphanWill(clientId: string | undefined, topic: string): Decision {
   if (isHandlerClientId(clientId)) return ALLOWED;
-  const userId = (clientId ?? '').split('/')[0];
-  const inside = isValidUserId(userId) && (topic === userId || topic.startsWith(`${userId}/`));
+  const userId = ownerOfClientId(clientId ?? '');
+  const inside = userId !== undefined && (topic === userId || topic.startsWith(`${userId}/`));
   return inside ? ALLOWED : refuse('orphan will outside its partition');
+}
+
+/**
+ * The user a (user) client id belongs to — `<userId>` or `<userId>/<device>`, as CONNECT bound it —
+ * or undefined for a handler's client id: whose persistent session it is.
+ */
+export function ownerOfClientId(clientId: string): string | undefined {
+  if (isHandlerClientId(clientId)) return undefined;
+  const userId = clientId.split('/')[0];
+  return isValidUserId(userId) ? userId : undefined;
 }
 
 /** What the policy needs to know about a message about to be delivered to a subscriber. */

@@ -131,3 +131,34 @@ describe('session expiry', () => {
     await closeAll(sender, client);
   });
 });
+
+describe('sessions per user', () => {
+  let broker: TestBroker;
+  beforeAll(async () => {
+    broker = await startTestBroker({ MAX_SESSIONS_PER_USER: '2' });
+  });
+  afterAll(async () => {
+    await broker.close();
+  });
+
+  it('removes the session away longest once a user holds more than MAX_SESSIONS_PER_USER', async () => {
+    await leaveSubscribed(broker, 'fay/1', 'fay');
+    await leaveSubscribed(broker, 'fay/2', 'fay');
+    // Another user's sessions do not count.
+    await leaveSubscribed(broker, 'gus/1', 'gus');
+    const { client: third } = await connectSession(broker, 'fay/3', 'fay');
+    const audit = await broker.waitForLog(auditOf('fay/1', 'session'));
+    expect(audit).toMatchObject({ code: 'ERR_TOO_MANY_SESSIONS' });
+    // fay/3 (connected) and fay/2 are the two left; connecting fay/2 removes nothing (fay/3 is connected).
+    const sender = await connected(connectClient(broker, 'mqtts', 'fay/laptop', userToken('fay')));
+    await closeAll(third);
+    expect((await drained(broker, 'fay/2', 'fay', sender)).sessionPresent).toBe(true);
+    const gusSender = await connected(connectClient(broker, 'mqtts', 'gus/laptop', userToken('gus')));
+    expect((await drained(broker, 'gus/1', 'gus', gusSender)).sessionPresent).toBe(true);
+    expect(broker.logLines.filter(auditOf('fay/2', 'session'))).toEqual([]);
+    expect(broker.logLines.filter(auditOf('gus/1', 'session'))).toEqual([]);
+    // fay/1 starts anew (and, a third session again, removes the one away longest: fay/3).
+    expect((await drained(broker, 'fay/1', 'fay', sender)).sessionPresent).toBe(false);
+    await closeAll(sender, gusSender);
+  });
+});

@@ -111,4 +111,10 @@ describe('the cashew scenarios, one process per handler', () => {
     await one.publish('get_contact_list');
     expect(await list.events).toEqual([{ contacts: ['user-2'] }]);
   });
+
+  // Runs last: every scenario above ran on the default limits, none of its traffic may have hit one.
+  it('the demo traffic hits no default limit', () => {
+    const refusals = broker.logLines.filter((line) => line.audit === 'refused');
+    expect(refusals.filter((line) => line.action === 'limit' || line.action === 'session')).toEqual([]);
+  });
 });
