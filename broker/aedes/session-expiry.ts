@@ -89,7 +89,7 @@ export class LocalAwaySessions implements AwaySessions {
     const userId = ownerOfClientId(clientId);
     if (userId === undefined) return undefined;
     let sessions = this.#byUser.get(userId);
-    if (sessions === undefined) this.#byUser.set(userId, (sessions = new Map()));
+    if (sessions === undefined) this.#byUser.set(userId, (sessions = new Map<string, number>()));
     return sessions;
   }
 
