@@ -113,6 +113,7 @@ async function startParts(
     maxOutgoingBuffer: options.limits.maxOutgoingBuffer,
     topics: options.limits.topics,
     maxSubscriptionsPerConnection: options.limits.maxSubscriptionsPerConnection,
+    maxFiltersPerSubscribe: options.limits.maxFiltersPerSubscribe,
     publishRate: options.limits.publishRate,
   });
   const aedes = await Aedes.createBroker({

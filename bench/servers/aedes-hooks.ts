@@ -23,6 +23,7 @@ const adapter = createAdapter({
   maxOutgoingBuffer: options.limits.maxOutgoingBuffer,
   topics: options.limits.topics,
   maxSubscriptionsPerConnection: options.limits.maxSubscriptionsPerConnection,
+  maxFiltersPerSubscribe: options.limits.maxFiltersPerSubscribe,
   publishRate: options.limits.publishRate,
 });
 const aedes = await Aedes.createBroker({ ...AEDES_TUNING, ...adapter.hooks });

@@ -42,7 +42,10 @@ export interface AdapterContext extends ClientLimitsOptions {
 }
 
 export type AedesHooks = Required<
-  Pick<AedesOptions, 'authenticate' | 'authorizePublish' | 'authorizeSubscribe' | 'authorizeForward'>
+  Pick<
+    AedesOptions,
+    'preConnect' | 'authenticate' | 'authorizePublish' | 'authorizeSubscribe' | 'authorizeForward'
+  >
 >;
 
 export interface Adapter {
@@ -64,7 +67,7 @@ export function createAdapter(context: AdapterContext): Adapter {
     identity: Identity | undefined,
     code: ErrorCode,
     reason: string,
-    extra: { topic?: string; returnCode?: number } = {},
+    extra: { topic?: string; returnCode?: number; clientId?: string } = {},
   ): void {
     auditRefusal(logger, {
       action,
@@ -107,6 +110,17 @@ export function createAdapter(context: AdapterContext): Adapter {
         throw new CashewError('ERR_WILL_NOT_AUTHORIZED', `will on ${will.topic}: ${decision.reason}`);
     }
   }
+
+  // Called synchronously with the CONNECT: from here on, every SUBSCRIBE is seen before aedes handles it
+  // (one sent with the CONNECT arrives before aedes sets client.id: the CONNECT's id is audited).
+  const preConnect: AedesHooks['preConnect'] = (client, packet, done) => {
+    limits.screenSubscribes(client, (over) =>
+      refuse('limit', client, lifecycle.identityOf(client), over.code, over.reason, {
+        clientId: packet.clientId,
+      }),
+    );
+    done(null, true);
+  };
 
   const authenticate: AedesHooks['authenticate'] = (client, _username, password, done) => {
     // Before any signature is checked: the source address' rate, flapping, the total.
@@ -235,7 +249,7 @@ export function createAdapter(context: AdapterContext): Adapter {
   };
 
   return {
-    hooks: { authenticate, authorizeSubscribe, authorizePublish, authorizeForward },
+    hooks: { preConnect, authenticate, authorizeSubscribe, authorizePublish, authorizeForward },
     attach: (aedes) => {
       lifecycle.attach(aedes);
       aedes.on('unsubscribe', (filters, client) => limits.unsubscribed(client, filters));

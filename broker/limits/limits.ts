@@ -18,6 +18,8 @@ export interface Limits {
   readonly topics: TopicBounds;
   /** Live subscriptions of one connection, its restored session's included (`MAX_SUBSCRIPTIONS_PER_CONNECTION`). */
   readonly maxSubscriptionsPerConnection: number;
+  /** Filters in one SUBSCRIBE packet; a packet with more closes the connection (`MAX_FILTERS_PER_SUBSCRIBE`). */
+  readonly maxFiltersPerSubscribe: number;
   /** PUBLISHes per second of one user connection, and of one handler connection (publish-rate.ts). */
   readonly publishRate: { readonly user: PublishRate; readonly handler: PublishRate };
   /** Who may connect how often, and how many at once (connect-gate.ts). */
@@ -40,6 +42,11 @@ export const DEFAULT_MAX_TOPIC_LENGTH = 512;
 export const DEFAULT_MAX_TOPIC_LEVELS = 16;
 /** AWS IoT: 50 per connection. */
 export const DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION = 100;
+/**
+ * AWS IoT: 8; EMQX, Mosquitto: none. Not below MAX_SUBSCRIPTIONS_PER_CONNECTION: mqtt.js resubscribes
+ * everything a client holds in one SUBSCRIBE after a reconnect without a session.
+ */
+export const DEFAULT_MAX_FILTERS_PER_SUBSCRIBE = 100;
 /** AWS IoT: 100 publishes/s per connection; a device's own traffic is far below either. */
 export const DEFAULT_PUBLISH_RATE = 1000;
 export const DEFAULT_PUBLISH_BURST = 2000;
@@ -67,6 +74,7 @@ export const LIMIT_SETTINGS = [
   'MAX_TOPIC_LENGTH',
   'MAX_TOPIC_LEVELS',
   'MAX_SUBSCRIPTIONS_PER_CONNECTION',
+  'MAX_FILTERS_PER_SUBSCRIBE',
   'PUBLISH_RATE',
   'PUBLISH_BURST',
   'HANDLER_PUBLISH_RATE',
@@ -128,6 +136,13 @@ export function resolveLimits(settings: Partial<Record<LimitSetting, string>>): 
       settings,
       'MAX_SUBSCRIPTIONS_PER_CONNECTION',
       DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION,
+      1,
+      1_000_000,
+    ),
+    maxFiltersPerSubscribe: whole(
+      settings,
+      'MAX_FILTERS_PER_SUBSCRIBE',
+      DEFAULT_MAX_FILTERS_PER_SUBSCRIBE,
       1,
       1_000_000,
     ),
