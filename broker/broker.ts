@@ -104,6 +104,8 @@ async function startParts(
   const pools = new HandlerPools({ logger, ...(cluster !== undefined && { coordinator: cluster.pools }) });
   rollback.add(() => pools.close());
   const gate = new ConnectGate(options.limits.connect);
+  // Retained messages indexed and bounded by partition; scale-out brings its own (Redis) index.
+  const memory = partitionedMemoryPersistence(options.limits.retained);
   const adapter = createAdapter({
     verifier,
     token: options.token,
@@ -115,13 +117,14 @@ async function startParts(
     maxSubscriptionsPerConnection: options.limits.maxSubscriptionsPerConnection,
     maxFiltersPerSubscribe: options.limits.maxFiltersPerSubscribe,
     publishRate: options.limits.publishRate,
+    retained: cluster?.retained ?? memory.retained,
   });
   const aedes = await Aedes.createBroker({
     ...AEDES_TUNING,
     ...adapter.hooks,
     ...(options.nodeId !== undefined && { id: options.nodeId }),
-    // Retained messages indexed by partition; scale-out passes its own persistence in deps.aedes.
-    persistence: (deps.aedes?.persistence as unknown) ?? partitionedMemoryPersistence(),
+    // Scale-out passes its own persistence (cluster.aedesOptions, or deps.aedes).
+    persistence: (deps.aedes?.persistence as unknown) ?? memory,
     ...cluster?.aedesOptions,
     ...deps.aedes,
   });

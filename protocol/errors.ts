@@ -25,6 +25,7 @@ export const ERROR_CODES = {
   ERR_TOPIC_TOO_LONG: 'the topic or filter has more characters or levels than allowed',
   ERR_TOO_MANY_SUBSCRIPTIONS: 'the connection holds the most subscriptions allowed',
   ERR_PUBLISH_RATE: 'the connection publishes faster than its publish rate',
+  ERR_RETAINED_LIMIT: 'the partition holds the most retained messages or bytes allowed',
   // session
   ERR_TOKEN_EXPIRED_SESSION: 'the connection was closed because its token expired',
   // limits (connection closed)

@@ -15,6 +15,7 @@ import { auditRefusal, type AuditAction } from '../log/audit.ts';
 import type { HandlerPools } from '../pools/handler-pools.ts';
 import { clientIdBelongsTo, describeIdentity, identityFromClaims, type Identity } from '../auth/identity.ts';
 import type { ConnectGate } from '../limits/connect-gate.ts';
+import { reserveRetainedRoom, type RetainedQuota } from '../limits/retained-quota.ts';
 import type { Logger } from '../log/logger.ts';
 import type { TokenOptions } from '../options.ts';
 import {
@@ -39,6 +40,8 @@ export interface AdapterContext extends ClientLimitsOptions {
   readonly logger: Logger;
   readonly pools: HandlerPools;
   readonly gate: ConnectGate;
+  /** Retained messages per partition: the persistence's own index (memory or Redis). */
+  readonly retained: RetainedQuota;
 }
 
 export type AedesHooks = Required<
@@ -58,7 +61,7 @@ export interface Adapter {
 }
 
 export function createAdapter(context: AdapterContext): Adapter {
-  const { verifier, token, logger, pools, gate } = context;
+  const { verifier, token, logger, pools, gate, retained } = context;
   const limits = new ClientLimits(context);
 
   function refuse(
@@ -201,7 +204,16 @@ export function createAdapter(context: AdapterContext): Adapter {
     if (decision.allowed) {
       const over =
         client === null || identity === undefined ? undefined : limits.publication(client, identity.role);
-      if (over === undefined) return done(null);
+      if (over === undefined) {
+        // A retained message must fit its partition; the room is reserved as it is granted.
+        const room = reserveRetainedRoom(retained, packet);
+        if (room === undefined) return done(null);
+        return void room.then((full) => {
+          if (full === undefined) return done(null);
+          refuse('limit', client, identity, full.code, full.reason, { topic: packet.topic });
+          dropPublication(packet, done);
+        });
+      }
       if (client !== null && (over.disconnect !== true || limits.cut(client)))
         refuse('limit', client, identity, over.code, over.reason, { topic: packet.topic });
       return dropPublication(packet, done);

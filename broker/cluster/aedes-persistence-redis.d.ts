@@ -17,6 +17,8 @@ declare module 'aedes-persistence-redis' {
     addSubscriptions(client: Client, subscriptions: Subscription[]): Promise<unknown>;
     /** Forgets a session's filters; resolves once this node's subscription index has dropped them. */
     removeSubscriptions(client: Client, topics: string[]): Promise<unknown>;
+    /** Stores a retained message under its topic, or deletes the topic's one when the payload is empty. */
+    storeRetained(packet: { readonly topic: string; readonly payload: Buffer | string }): Promise<void>;
     /** The retained messages (objects with at least a `topic`) matching any of the filters. */
     createRetainedStreamCombi(filters: string[]): Readable;
   }

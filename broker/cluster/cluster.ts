@@ -21,6 +21,8 @@ import { ClusterPoolCoordinator } from '../pools/pool-coordinator.ts';
 import { connectRedis, redactedUrl, redisReady } from './redis-connection.ts';
 import { redisEmitter } from './redis-emitter.ts';
 import { redisPersistence } from './redis-persistence.ts';
+import { RedisRetainedQuota } from './redis-retained-limits.ts';
+import type { RetainedQuota } from '../limits/retained-quota.ts';
 
 /** Brokers heard within this long before an outage are taken as alive when Redis is back. */
 const REMEMBER_BROKERS_MS = 24 * 60 * 60_000;
@@ -34,6 +36,8 @@ export interface Cluster {
   /** What aedes needs to run on Redis: id, mq, persistence, heartbeatInterval. */
   readonly aedesOptions: Partial<AedesOptions>;
   readonly pools: ClusterPoolCoordinator;
+  /** Retained messages per partition, counted in Redis for every node (redis-retained-limits.ts). */
+  readonly retained: RetainedQuota;
   /** Wires the cluster's logs and recovery to a started aedes. */
   attach(aedes: Aedes): void;
   /** Call before aedes.close(): tells the other nodes this one's handler pools are gone. */
@@ -132,6 +136,7 @@ export async function startCluster(
     brokerId,
     aedesOptions: { id: brokerId, mq, persistence, heartbeatInterval: heartbeatMs },
     pools,
+    retained: new RedisRetainedQuota(persistenceConnection, options.limits.retained),
     attach,
     leave: () => pools.close(),
     close,
