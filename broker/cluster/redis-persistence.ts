@@ -101,6 +101,6 @@ export function redisPersistence(
       })(),
     );
   };
-  indexRetained(persistence, conn); // retained messages counted per partition (redis-retained-limits.ts)
+  indexRetained(persistence, conn, logger); // retained messages counted per partition (redis-retained-limits.ts)
   return persistence;
 }

@@ -15,6 +15,7 @@
 import type { RedisPersistence } from 'aedes-persistence-redis';
 import type { Redis } from 'ioredis';
 import { withTimeout } from '../../protocol/index.ts';
+import type { Logger } from '../log/logger.ts';
 import {
   bytesRefusal,
   countRefusal,
@@ -108,14 +109,22 @@ function outcomeOf(reply: unknown): [number, number] {
   throw new Error(`unexpected reply from the retained-message index: ${JSON.stringify(reply)}`);
 }
 
-/** Keeps the index in step with every retained message aedes-persistence-redis stores or deletes. */
-export function indexRetained(persistence: RedisPersistence, conn: Redis): void {
+/**
+ * Keeps the index in step with every retained message aedes-persistence-redis stores or deletes. The
+ * message is stored first; an index update that fails then is logged, not passed to aedes (which would
+ * close the publisher's connection for a message it has stored): the entry written when the PUBLISH was
+ * authorized stands.
+ */
+export function indexRetained(persistence: RedisPersistence, conn: Redis, logger: Logger): void {
   const index = indexConnection(conn);
   const store = persistence.storeRetained.bind(persistence);
   persistence.storeRetained = async (packet) => {
     await store(packet);
-    const bytes = packet.payload.length === 0 ? DELETE : retainedBytesOf(packet.topic, packet.payload);
-    await setEntry(index, packet.topic, bytes, undefined);
+    const { topic } = packet;
+    const bytes = packet.payload.length === 0 ? DELETE : retainedBytesOf(topic, packet.payload);
+    await setEntry(index, topic, bytes, undefined).catch((error: unknown) =>
+      logger.warn({ topic, err: error }, 'retained-message index not updated after a store'),
+    );
   };
 }
 

@@ -10,6 +10,7 @@ import {
   RETAINED_BYTES_PREFIX,
   RETAINED_INDEX_PREFIX,
 } from '../../broker/cluster/redis-retained-limits.ts';
+import { createLogger } from '../../broker/index.ts';
 import { retainedBytesOf } from '../../broker/limits/retained-quota.ts';
 import { startTestRedis, type TestRedis } from './support/redis.ts';
 
@@ -86,7 +87,7 @@ describe('RedisRetainedQuota', () => {
 describe('indexRetained', () => {
   it('keeps the index in step with what aedes-persistence-redis stores and deletes', async () => {
     const persistence = aedesPersistenceRedis({ conn });
-    indexRetained(persistence, conn);
+    indexRetained(persistence, conn, createLogger('warn'));
     const packet = (topic: string, payload: string) => ({
       cmd: 'publish',
       topic,
