@@ -107,6 +107,13 @@ async function startParts(
   rollback.add(() => pools.close());
   const gate = new ConnectGate(options.limits.connect);
   if (cluster !== undefined) gate.shareUserConnections(cluster.userConnections);
+  const { sessions } = options.limits;
+  // Retained messages indexed and bounded by partition, queues capped per session; scale-out brings its own.
+  const memory = partitionedMemoryPersistence(
+    options.limits.retained,
+    sessions.queue,
+    auditQueueDrops(logger, sessions.queue),
+  );
   const adapter = createAdapter({
     verifier,
     token: options.token,
@@ -116,18 +123,17 @@ async function startParts(
     maxOutgoingBuffer: options.limits.maxOutgoingBuffer,
     topics: options.limits.topics,
     maxSubscriptionsPerConnection: options.limits.maxSubscriptionsPerConnection,
+    maxFiltersPerSubscribe: options.limits.maxFiltersPerSubscribe,
     publishRate: options.limits.publishRate,
+    retained: cluster?.retained ?? memory.retained,
   });
-  const { sessions } = options.limits;
-  // Retained messages indexed by partition and queues capped per session; scale-out brings its own.
   const persistence =
-    cluster?.persistence ??
-    (deps.aedes?.persistence as SessionRemoval | undefined) ??
-    partitionedMemoryPersistence(sessions.queue, auditQueueDrops(logger, sessions.queue));
+    cluster?.persistence ?? (deps.aedes?.persistence as SessionRemoval | undefined) ?? memory;
   const aedes = await Aedes.createBroker({
     ...AEDES_TUNING,
     ...adapter.hooks,
     ...(options.nodeId !== undefined && { id: options.nodeId }),
+    // Scale-out passes its own persistence (cluster.aedesOptions, or deps.aedes).
     persistence,
     ...cluster?.aedesOptions,
     ...deps.aedes,

@@ -29,6 +29,7 @@ export const ERROR_CODES = {
   ERR_SESSION_EXPIRED: 'the persistent session was unused for longer than the session expiry',
   ERR_TOO_MANY_SESSIONS:
     'the user holds the most persistent sessions allowed; the one away longest was removed',
+  ERR_RETAINED_LIMIT: 'the partition holds the most retained messages or bytes allowed',
   // session
   ERR_TOKEN_EXPIRED_SESSION: 'the connection was closed because its token expired',
   // limits (connection closed)
@@ -36,6 +37,7 @@ export const ERROR_CODES = {
   ERR_HANDSHAKE_TIMEOUT: 'the TLS handshake or the WebSocket upgrade did not finish in time',
   ERR_SLOW_CONSUMER:
     'the client did not read what was sent to it: more than the outgoing buffer limit waited',
+  ERR_TOO_MANY_FILTERS: 'a SUBSCRIBE packet carries more filters than allowed',
   // limits (CONNECT refused with return code 3)
   ERR_CONNECT_RATE: 'too many CONNECTs from one source address',
   ERR_FLAPPING: 'the client id reconnects in a loop and is refused for a while',

@@ -9,6 +9,7 @@ import { createTokenVerifier } from '../../broker/auth/verify.ts';
 import { createAdapter } from '../../broker/aedes/adapter.ts';
 import { HandlerPools } from '../../broker/pools/handler-pools.ts';
 import { ConnectGate } from '../../broker/limits/connect-gate.ts';
+import { PartitionedRetainedStore } from '../../broker/aedes/persistence/retained-store.ts';
 import { serveBenchControl } from './control.ts';
 
 const settings = JSON.parse(process.env.CASHEW_BENCH_SETTINGS ?? '{}') as Settings;
@@ -23,7 +24,10 @@ const adapter = createAdapter({
   maxOutgoingBuffer: options.limits.maxOutgoingBuffer,
   topics: options.limits.topics,
   maxSubscriptionsPerConnection: options.limits.maxSubscriptionsPerConnection,
+  maxFiltersPerSubscribe: options.limits.maxFiltersPerSubscribe,
   publishRate: options.limits.publishRate,
+  // The retained limits' reservations only: aedes keeps its own persistence here.
+  retained: new PartitionedRetainedStore(options.limits.retained),
 });
 const aedes = await Aedes.createBroker({ ...AEDES_TUNING, ...adapter.hooks });
 adapter.attach(aedes);

@@ -15,6 +15,7 @@ import { auditRefusal, type AuditAction } from '../log/audit.ts';
 import type { HandlerPools } from '../pools/handler-pools.ts';
 import { clientIdBelongsTo, describeIdentity, identityFromClaims, type Identity } from '../auth/identity.ts';
 import type { ConnectGate } from '../limits/connect-gate.ts';
+import { reserveRetainedRoom, type RetainedQuota } from '../limits/retained-quota.ts';
 import type { Logger } from '../log/logger.ts';
 import type { TokenOptions } from '../options.ts';
 import {
@@ -39,10 +40,15 @@ export interface AdapterContext extends ClientLimitsOptions {
   readonly logger: Logger;
   readonly pools: HandlerPools;
   readonly gate: ConnectGate;
+  /** Retained messages per partition: the persistence's own index (memory or Redis). */
+  readonly retained: RetainedQuota;
 }
 
 export type AedesHooks = Required<
-  Pick<AedesOptions, 'authenticate' | 'authorizePublish' | 'authorizeSubscribe' | 'authorizeForward'>
+  Pick<
+    AedesOptions,
+    'preConnect' | 'authenticate' | 'authorizePublish' | 'authorizeSubscribe' | 'authorizeForward'
+  >
 >;
 
 export interface Adapter {
@@ -55,7 +61,7 @@ export interface Adapter {
 }
 
 export function createAdapter(context: AdapterContext): Adapter {
-  const { verifier, token, logger, pools, gate } = context;
+  const { verifier, token, logger, pools, gate, retained } = context;
   const limits = new ClientLimits(context);
 
   function refuse(
@@ -64,7 +70,7 @@ export function createAdapter(context: AdapterContext): Adapter {
     identity: Identity | undefined,
     code: ErrorCode,
     reason: string,
-    extra: { topic?: string; returnCode?: number } = {},
+    extra: { topic?: string; returnCode?: number; clientId?: string } = {},
   ): void {
     auditRefusal(logger, {
       action,
@@ -107,6 +113,17 @@ export function createAdapter(context: AdapterContext): Adapter {
         throw new CashewError('ERR_WILL_NOT_AUTHORIZED', `will on ${will.topic}: ${decision.reason}`);
     }
   }
+
+  // Called synchronously with the CONNECT: from here on, every SUBSCRIBE is seen before aedes handles it
+  // (one sent with the CONNECT arrives before aedes sets client.id: the CONNECT's id is audited).
+  const preConnect: AedesHooks['preConnect'] = (client, packet, done) => {
+    limits.screenSubscribes(client, (over) =>
+      refuse('limit', client, lifecycle.identityOf(client), over.code, over.reason, {
+        clientId: packet.clientId,
+      }),
+    );
+    done(null, true);
+  };
 
   const authenticate: AedesHooks['authenticate'] = (client, _username, password, done) => {
     // Before any signature is checked: the source address' rate, flapping, the total.
@@ -187,7 +204,16 @@ export function createAdapter(context: AdapterContext): Adapter {
     if (decision.allowed) {
       const over =
         client === null || identity === undefined ? undefined : limits.publication(client, identity.role);
-      if (over === undefined) return done(null);
+      if (over === undefined) {
+        // A retained message must fit its partition; the room is reserved as it is granted.
+        const room = reserveRetainedRoom(retained, packet);
+        if (room === undefined) return done(null);
+        return void room.then((full) => {
+          if (full === undefined) return done(null);
+          refuse('limit', client, identity, full.code, full.reason, { topic: packet.topic });
+          dropPublication(packet, done);
+        });
+      }
       if (client !== null && (over.disconnect !== true || limits.cut(client)))
         refuse('limit', client, identity, over.code, over.reason, { topic: packet.topic });
       return dropPublication(packet, done);
@@ -235,7 +261,7 @@ export function createAdapter(context: AdapterContext): Adapter {
   };
 
   return {
-    hooks: { authenticate, authorizeSubscribe, authorizePublish, authorizeForward },
+    hooks: { preConnect, authenticate, authorizeSubscribe, authorizePublish, authorizeForward },
     attach: (aedes) => {
       lifecycle.attach(aedes);
       aedes.on('unsubscribe', (filters, client) => limits.unsubscribed(client, filters));

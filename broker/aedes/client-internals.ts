@@ -1,19 +1,27 @@
-// The aedes Client internals Cashew reads (checked against aedes 1.2.0, lib/client.js and
-// lib/handlers/connect.js). None is in aedes' published types (types/client.d.ts); each is pinned by
+// The aedes Client internals Cashew reads (checked against aedes 1.2.0, lib/client.js,
+// lib/handlers/connect.js and lib/handlers/subscribe.js). None is in aedes' published types (types/client.d.ts); each is pinned by
 // test/unit/aedes-boundary/client-internals.test.ts, which fails when an upgrade moves it.
 import type { AedesPublishPacket, Client, PublishPacket } from 'aedes';
 
+/** A packet as mqtt-packet's parser emits it; aedes handles the same object after the listeners. */
 interface ParsedPacket {
   readonly cmd: string;
-  readonly messageId?: number;
+  messageId?: number;
+  /** A SUBSCRIBE's filters. */
+  subscriptions?: unknown[];
 }
+
+type PacketListener = (packet: ParsedPacket) => void;
 
 /** The fields read below, as aedes 1.2 sets them on every Client. */
 interface ClientInternals {
   /** The CONNECT's will, set before `authenticate` runs; `client.will` is set only after it succeeds. */
   readonly _will?: PublishPacket | null;
   /** The mqtt-packet parser of the connection: emits every packet the client sends. */
-  readonly _parser?: { on(event: 'packet', listener: (packet: ParsedPacket) => void): unknown };
+  readonly _parser?: {
+    on(event: 'packet', listener: PacketListener): unknown;
+    prependListener(event: 'packet', listener: PacketListener): unknown;
+  };
   /** The client's live subscriptions by filter (an Object.create(null) map), with the granted QoS. */
   readonly subscriptions: Readonly<Record<string, { readonly qos?: number } | undefined>>;
 }
@@ -39,6 +47,27 @@ export function onClientAcknowledgement(client: Client, listener: (messageId: nu
   internals(client)._parser?.on('packet', (packet) => {
     if ((packet.cmd === 'puback' || packet.cmd === 'pubcomp') && packet.messageId !== undefined)
       listener(packet.messageId);
+  });
+}
+
+/**
+ * Shows every SUBSCRIBE the client sends to `admit` (its number of filters) before aedes handles it.
+ * aedes' own `packet` listener on the parser (lib/client.js, `enqueue`) handles each packet as soon as
+ * it is parsed, and never shows the packet to a hook: `authorizeSubscribe` runs once per filter. A
+ * listener put first sees the packet before aedes does. When `admit` answers false, aedes is left
+ * nothing to do: the filters are emptied (lib/handlers/subscribe.js then authorizes, stores and
+ * subscribes nothing and reads no retained message) and the message id removed (`completeSubscribe`
+ * writes a SUBACK only for a packet that has one); the caller closes the connection.
+ * Call it while the CONNECT is handled (the `preConnect` hook, which aedes calls synchronously from
+ * the CONNECT's own `packet` event): a SUBSCRIBE sent right behind the CONNECT is parsed from the
+ * same chunk, before any later hook runs.
+ */
+export function screenSubscribes(client: Client, admit: (filterCount: number) => boolean): void {
+  internals(client)._parser?.prependListener('packet', (packet) => {
+    if (packet.cmd !== 'subscribe' || packet.subscriptions === undefined) return;
+    if (admit(packet.subscriptions.length)) return;
+    packet.subscriptions = [];
+    delete packet.messageId;
   });
 }
 

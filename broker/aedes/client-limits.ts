@@ -1,5 +1,5 @@
 // The limits enforced per connection while aedes serves it: the topic size, the subscriptions it
-// holds, its publish rate and the backlog of what is sent to it. Each check answers with a refusal
+// holds and the filters of one SUBSCRIBE, its publish rate and the backlog of what is sent to it. Each check answers with a refusal
 // (a code and a reason) or undefined; the adapter audits refusals and answers aedes. A connection to
 // be cut is closed once, on the next turn of the event loop (never inside an aedes callback).
 import type { Client } from 'aedes';
@@ -7,11 +7,13 @@ import type { ErrorCode } from '../../protocol/index.ts';
 import type { Identity } from '../auth/identity.ts';
 import { PublishBucket, type PublishRate } from '../limits/publish-rate.ts';
 import { topicOverBounds, type TopicBounds } from '../limits/topic-bounds.ts';
-import { subscribedFilters } from './client-internals.ts';
+import { screenSubscribes, subscribedFilters } from './client-internals.ts';
 
 export interface ClientLimitsOptions {
   readonly topics: TopicBounds;
   readonly maxSubscriptionsPerConnection: number;
+  /** A SUBSCRIBE with more filters than this closes the connection; aedes does nothing of it. */
+  readonly maxFiltersPerSubscribe: number;
   readonly publishRate: { readonly user: PublishRate; readonly handler: PublishRate };
   /** A connection with more than this many bytes waiting to be sent is a slow consumer, cut. */
   readonly maxOutgoingBuffer: number;
@@ -53,6 +55,25 @@ export class ClientLimits {
       code: 'ERR_TOO_MANY_SUBSCRIPTIONS',
       reason: `the connection holds MAX_SUBSCRIPTIONS_PER_CONNECTION ${max}`,
     };
+  }
+
+  /**
+   * From now on, a SUBSCRIBE of the client with more than MAX_FILTERS_PER_SUBSCRIBE filters is
+   * emptied before aedes handles it (no authorization, subscription or SUBACK), and the client cut;
+   * `onRefused` is called the first time (audit it). Call from `preConnect` (client-internals.ts).
+   */
+  screenSubscribes(client: Client, onRefused: (refusal: LimitRefusal) => void): void {
+    const max = this.#options.maxFiltersPerSubscribe;
+    screenSubscribes(client, (filterCount) => {
+      if (filterCount <= max) return true;
+      if (this.cut(client))
+        onRefused({
+          code: 'ERR_TOO_MANY_FILTERS',
+          reason: `a SUBSCRIBE of ${filterCount} filters, over MAX_FILTERS_PER_SUBSCRIBE ${max}; none subscribed, disconnected`,
+          disconnect: true,
+        });
+      return false;
+    });
   }
 
   granted(client: Client, filter: string): void {

@@ -22,6 +22,10 @@ declare module 'aedes-persistence-redis' {
     /** Queues a message for persistent sessions (the list `outgoing:<client id>` of each). */
     outgoingEnqueue(subscription: { clientId: string }, packet: unknown): Promise<void>;
     outgoingEnqueueCombi(subscriptions: readonly { clientId: string }[], packet: unknown): Promise<void>;
+    /** The client acknowledged a queued message: resolves with it (as stored), or undefined. */
+    outgoingClearMessageId(client: { id: string }, packet: unknown): Promise<unknown>;
+    /** Stores a retained message under its topic, or deletes the topic's one when the payload is empty. */
+    storeRetained(packet: { readonly topic: string; readonly payload: Buffer | string }): Promise<void>;
     /** The retained messages (objects with at least a `topic`) matching any of the filters. */
     createRetainedStreamCombi(filters: string[]): Readable;
   }

@@ -26,6 +26,8 @@ import { RedisAwaySessions } from './redis-away-sessions.ts';
 import { RedisUserConnections } from './redis-user-connections.ts';
 import type { SessionRemoval } from '../aedes/session-expiry.ts';
 import { auditQueueDrops } from '../aedes/persistence/session-queues.ts';
+import { RedisRetainedQuota } from './redis-retained-limits.ts';
+import type { RetainedQuota } from '../limits/retained-quota.ts';
 
 /** Brokers heard within this long before an outage are taken as alive when Redis is back. */
 const REMEMBER_BROKERS_MS = 24 * 60 * 60_000;
@@ -45,6 +47,8 @@ export interface Cluster {
   /** Each user's connections on every node (MAX_CONNECTIONS_PER_USER over the cluster). */
   readonly userConnections: RedisUserConnections;
   readonly pools: ClusterPoolCoordinator;
+  /** Retained messages per partition, counted in Redis for every node (redis-retained-limits.ts). */
+  readonly retained: RetainedQuota;
   /** Wires the cluster's logs and recovery to a started aedes. */
   attach(aedes: Aedes): void;
   /** Call before aedes.close(): tells the other nodes this one's handler pools are gone. */
@@ -155,6 +159,7 @@ export async function startCluster(
     awaySessions,
     userConnections,
     pools,
+    retained: new RedisRetainedQuota(persistenceConnection, options.limits.retained),
     attach,
     leave: () => pools.close(),
     close,

@@ -21,6 +21,7 @@ import type { Redis } from 'ioredis';
 import { topicMatches } from '../aedes/persistence/retained-store.ts';
 import type { Logger } from '../log/logger.ts';
 import { withTimeout } from '../../protocol/index.ts';
+import { indexRetained } from './redis-retained-limits.ts';
 
 /**
  * aedes-persistence-redis hands out at most `maxSessionDelivery` queued messages per CONNECT (default
@@ -100,5 +101,6 @@ export function redisPersistence(
       })(),
     );
   };
+  indexRetained(persistence, conn, logger); // retained messages counted per partition (redis-retained-limits.ts)
   return persistence;
 }

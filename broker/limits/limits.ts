@@ -4,6 +4,7 @@ import { CashewError } from '../../protocol/index.ts';
 import type { ConnectLimits } from './connect-gate.ts';
 import type { QueueCap } from '../aedes/persistence/session-queues.ts';
 import type { PublishRate } from './publish-rate.ts';
+import type { RetainedLimits } from './retained-quota.ts';
 import type { TopicBounds } from './topic-bounds.ts';
 
 export interface Limits {
@@ -19,6 +20,10 @@ export interface Limits {
   readonly topics: TopicBounds;
   /** Live subscriptions of one connection, its restored session's included (`MAX_SUBSCRIPTIONS_PER_CONNECTION`). */
   readonly maxSubscriptionsPerConnection: number;
+  /** Filters in one SUBSCRIBE packet; a packet with more closes the connection (`MAX_FILTERS_PER_SUBSCRIBE`). */
+  readonly maxFiltersPerSubscribe: number;
+  /** Retained messages, and their bytes, per user partition (retained-quota.ts). */
+  readonly retained: RetainedLimits;
   /** PUBLISHes per second of one user connection, and of one handler connection (publish-rate.ts). */
   readonly publishRate: { readonly user: PublishRate; readonly handler: PublishRate };
   /** Who may connect how often, and how many at once (connect-gate.ts). */
@@ -52,6 +57,15 @@ export const DEFAULT_MAX_TOPIC_LENGTH = 512;
 export const DEFAULT_MAX_TOPIC_LEVELS = 16;
 /** AWS IoT: 50 per connection. */
 export const DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION = 100;
+/**
+ * AWS IoT: 8; EMQX, Mosquitto: none. Not below MAX_SUBSCRIPTIONS_PER_CONNECTION: mqtt.js resubscribes
+ * everything a client holds in one SUBSCRIBE after a reconnect without a session.
+ */
+export const DEFAULT_MAX_FILTERS_PER_SUBSCRIBE = 100;
+/** EMQX: max_retained_messages 0 (unlimited, broker-wide); Mosquitto: none; AWS IoT: a per-account quota. */
+export const DEFAULT_MAX_RETAINED_PER_PARTITION = 100;
+/** EMQX: max_payload_size 1 MB per retained message; Mosquitto: none. */
+export const DEFAULT_MAX_RETAINED_BYTES_PER_PARTITION = 1024 * 1024;
 /** AWS IoT: 100 publishes/s per connection; a device's own traffic is far below either. */
 export const DEFAULT_PUBLISH_RATE = 1000;
 export const DEFAULT_PUBLISH_BURST = 2000;
@@ -87,6 +101,9 @@ export const LIMIT_SETTINGS = [
   'MAX_TOPIC_LENGTH',
   'MAX_TOPIC_LEVELS',
   'MAX_SUBSCRIPTIONS_PER_CONNECTION',
+  'MAX_FILTERS_PER_SUBSCRIBE',
+  'MAX_RETAINED_PER_PARTITION',
+  'MAX_RETAINED_BYTES_PER_PARTITION',
   'PUBLISH_RATE',
   'PUBLISH_BURST',
   'HANDLER_PUBLISH_RATE',
@@ -155,6 +172,29 @@ export function resolveLimits(settings: Partial<Record<LimitSetting, string>>): 
       1,
       1_000_000,
     ),
+    maxFiltersPerSubscribe: whole(
+      settings,
+      'MAX_FILTERS_PER_SUBSCRIBE',
+      DEFAULT_MAX_FILTERS_PER_SUBSCRIBE,
+      1,
+      1_000_000,
+    ),
+    retained: {
+      maxPerPartition: whole(
+        settings,
+        'MAX_RETAINED_PER_PARTITION',
+        DEFAULT_MAX_RETAINED_PER_PARTITION,
+        1,
+        10_000_000,
+      ),
+      maxBytesPerPartition: whole(
+        settings,
+        'MAX_RETAINED_BYTES_PER_PARTITION',
+        DEFAULT_MAX_RETAINED_BYTES_PER_PARTITION,
+        1,
+        1024 ** 4,
+      ),
+    },
     publishRate: {
       user: {
         perSecond: whole(settings, 'PUBLISH_RATE', DEFAULT_PUBLISH_RATE, 1, 10_000_000),

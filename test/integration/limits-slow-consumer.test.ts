@@ -16,7 +16,13 @@ const MAX_FLOOD_BYTES = 96 * 1024 * 1024;
 let broker: TestBroker;
 
 beforeAll(async () => {
-  broker = await startTestBroker({ MAX_OUTGOING_BUFFER: String(MAX_OUTGOING_BUFFER) });
+  broker = await startTestBroker({
+    MAX_OUTGOING_BUFFER: String(MAX_OUTGOING_BUFFER),
+    // Everything the flood below can queue (at most 16 MiB of 4 KiB messages) stays within the session
+    // queue's cap, so that every message must arrive (limits-session-queue.test.ts tests the cap).
+    MAX_QUEUED_MESSAGES: '8192',
+    MAX_QUEUED_BYTES: String(64 * 1024 * 1024),
+  });
 });
 afterAll(async () => {
   for (const child of stalledProcesses) child.kill('SIGKILL');

@@ -3,13 +3,14 @@
 // partition (retained-store.ts) and queued messages to a store capped per session (session-queues.ts).
 // Which methods are replaced, and why, is in memory-internals.ts.
 import { Readable } from 'node:stream';
+import type { RetainedLimits } from '../../limits/retained-quota.ts';
 import { memoryPersistence, type OutgoingPersistence, type RetainedPersistence } from './memory-internals.ts';
 import { PartitionedRetainedStore } from './retained-store.ts';
 import { SessionQueues, type QueueCap, type QueueDrop } from './session-queues.ts';
 
 export type PartitionedMemoryPersistence = RetainedPersistence &
   OutgoingPersistence & {
-    /** The retained-message index, exposed for metrics and tests. */
+    /** The retained-message index (the memory mode's RetainedQuota), exposed for the adapter, metrics and tests. */
     readonly retained: PartitionedRetainedStore;
     /** The queues of persistent sessions, exposed for metrics and tests. */
     readonly queues: SessionQueues;
@@ -21,13 +22,14 @@ const UNCAPPED: QueueCap = { maxMessages: Number.MAX_SAFE_INTEGER, maxBytes: Num
 
 /** aedes-persistence's memory store with retained messages by partition and capped session queues. */
 export function partitionedMemoryPersistence(
+  limits: RetainedLimits,
   cap: QueueCap = UNCAPPED,
   onDrop: (drop: QueueDrop) => void = () => undefined,
 ): PartitionedMemoryPersistence {
   const persistence = memoryPersistence() as RetainedPersistence & {
     cleanSubscriptions(client: { id: string }): Promise<unknown>;
   };
-  const retained = new PartitionedRetainedStore();
+  const retained = new PartitionedRetainedStore(limits);
   const queues = new SessionQueues(cap, onDrop);
   const cleanSubscriptions = persistence.cleanSubscriptions.bind(persistence);
   const overrides: RetainedPersistence &

@@ -1,6 +1,19 @@
 // Retained messages indexed by their first topic level (the user partition), so that a SUBSCRIBE
 // whose first level is literal (every user subscription) only looks at its own partition instead
 // of every retained message on the broker, which is what aedes-persistence's in-memory store does.
+// It also counts each partition's retained messages and bytes, and is the memory mode's RetainedQuota
+// (broker/limits/retained-quota.ts): a reservation made when a PUBLISH is authorized is the same
+// entry the store writes when the message arrives.
+import {
+  overRetainedLimits,
+  partitionOf,
+  retainedBytesOf,
+  type PartitionUsage,
+  type RetainedLimits,
+  type RetainedQuota,
+  type RetainedRefusal,
+  type RetainedRoomRequest,
+} from '../../limits/retained-quota.ts';
 
 /** The fields aedes reads back from a retained message. */
 export interface RetainedPacket {
@@ -15,11 +28,6 @@ export interface RetainedPacket {
 const SEPARATOR = '/';
 const ONE_LEVEL = '+';
 const ALL_LEVELS = '#';
-
-function firstLevelOf(topic: string): string {
-  const slash = topic.indexOf(SEPARATOR);
-  return slash === -1 ? topic : topic.slice(0, slash);
-}
 
 /**
  * Whether a topic matches a filter, with the semantics of aedes-persistence's matcher (qlobber):
@@ -38,21 +46,83 @@ export function topicMatches(filterLevels: readonly string[], topic: string): bo
   return topicLevels.length === filterLevels.length;
 }
 
-export class PartitionedRetainedStore {
+/** One partition's index: the bytes of each topic's message, held or reserved, and their sum. */
+class Usage implements PartitionUsage {
+  readonly #sizes = new Map<string, number>();
+  bytes = 0;
+
+  get count(): number {
+    return this.#sizes.size;
+  }
+
+  bytesOf(topic: string): number | undefined {
+    return this.#sizes.get(topic);
+  }
+
+  set(topic: string, bytes: number): void {
+    this.bytes += bytes - (this.#sizes.get(topic) ?? 0);
+    this.#sizes.set(topic, bytes);
+  }
+
+  delete(topic: string): void {
+    this.bytes -= this.#sizes.get(topic) ?? 0;
+    this.#sizes.delete(topic);
+  }
+}
+
+export class PartitionedRetainedStore implements RetainedQuota {
+  readonly #limits: RetainedLimits;
   /** first level → (topic → packet), both in insertion order like aedes-persistence's Map. */
   readonly #partitions = new Map<string, Map<string, RetainedPacket>>();
+  /** first level → what it holds and has reserved (a partition with neither has no entry). */
+  readonly #usage = new Map<string, Usage>();
   #count = 0;
+
+  constructor(limits: RetainedLimits) {
+    this.#limits = limits;
+  }
 
   /** Number of retained messages held. */
   get size(): number {
     return this.#count;
   }
 
+  /** Retained messages (held or reserved) and their bytes in one partition. */
+  usage(partition: string): { readonly count: number; readonly bytes: number } {
+    const usage = this.#usage.get(partition);
+    return { count: usage?.count ?? 0, bytes: usage?.bytes ?? 0 };
+  }
+
+  reserve(request: RetainedRoomRequest): Promise<RetainedRefusal | undefined> {
+    const partition = partitionOf(request.topic);
+    const usage = this.#usage.get(partition) ?? new Usage();
+    const refusal = overRetainedLimits(usage, request, this.#limits);
+    if (refusal === undefined) {
+      usage.set(request.topic, request.bytes);
+      this.#usage.set(partition, usage);
+    }
+    return Promise.resolve(refusal);
+  }
+
+  release(topic: string): Promise<void> {
+    this.#account(partitionOf(topic), topic, undefined);
+    return Promise.resolve();
+  }
+
+  #account(partition: string, topic: string, bytes: number | undefined): void {
+    const usage = this.#usage.get(partition) ?? new Usage();
+    if (bytes === undefined) usage.delete(topic);
+    else usage.set(topic, bytes);
+    if (usage.count === 0) this.#usage.delete(partition);
+    else this.#usage.set(partition, usage);
+  }
+
   /** Stores a copy of the packet; an empty payload deletes the retained message of its topic. */
   store(packet: RetainedPacket): void {
-    const partitionKey = firstLevelOf(packet.topic);
+    const partitionKey = partitionOf(packet.topic);
     let partition = this.#partitions.get(partitionKey);
     if (packet.payload.length === 0) {
+      this.#account(partitionKey, packet.topic, undefined);
       if (partition?.delete(packet.topic) === true) {
         this.#count--;
         if (partition.size === 0) this.#partitions.delete(partitionKey);
@@ -65,6 +135,7 @@ export class PartitionedRetainedStore {
     }
     if (!partition.has(packet.topic)) this.#count++;
     partition.set(packet.topic, { ...packet });
+    this.#account(partitionKey, packet.topic, retainedBytesOf(packet.topic, packet.payload));
   }
 
   /** The retained messages matching one filter: one partition when its first level is literal. */

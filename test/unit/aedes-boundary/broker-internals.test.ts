@@ -9,6 +9,9 @@ import {
 import { memoryPersistence } from '../../../broker/aedes/persistence/memory-internals.ts';
 import { partitionedMemoryPersistence } from '../../../broker/aedes/persistence/partitioned-memory.ts';
 import { nextEvent, useBareAedes } from '../../support/bare-aedes.ts';
+import { resolveLimits } from '../../../broker/limits/limits.ts';
+
+const RETAINED_LIMITS = resolveLimits({}).retained;
 
 const { start, connect } = useBareAedes();
 
@@ -27,7 +30,7 @@ describe('broker-internals.ts (aedes 1.2 aedes.js)', () => {
   });
 
   it('persistenceOf: the persistence aedes runs on', async () => {
-    const persistence = partitionedMemoryPersistence();
+    const persistence = partitionedMemoryPersistence(RETAINED_LIMITS);
     const bare = await start({ persistence });
     expect(persistenceOf(bare.aedes)).toBe(persistence);
   });

@@ -7,13 +7,51 @@ import {
   deliverUnder,
   onClientAcknowledgement,
   remoteAddressOf,
+  screenSubscribes,
   subscriptionQos,
 } from '../../../broker/aedes/client-internals.ts';
 import { nextEvent, useBareAedes } from '../../support/bare-aedes.ts';
 
 const { start, connect, nextClient } = useBareAedes();
 
-describe('client-internals.ts (aedes 1.2 lib/client.js, lib/handlers/connect.js)', () => {
+describe('client-internals.ts (aedes 1.2 lib/client.js, lib/handlers/connect.js, subscribe.js)', () => {
+  it('screenSubscribes: sees each SUBSCRIBE first; a refused one is neither authorized, subscribed nor acknowledged', async () => {
+    const screened: number[] = [];
+    const authorized: string[] = [];
+    const bare = await start({
+      preConnect: (client, _packet, done) => {
+        screenSubscribes(client, (filterCount) => {
+          screened.push(filterCount);
+          return filterCount <= 2;
+        });
+        done(null, true);
+      },
+      authorizeSubscribe: (_client, subscription, done) => {
+        authorized.push(subscription.topic);
+        done(null, subscription);
+      },
+    });
+    const serverSide = nextClient(bare);
+    const client = await connect(bare.tcpUrl, { clientId: 'f1' });
+    const server = await serverSide;
+    const subacks: number[] = [];
+    client.on('packetreceive', (packet) => {
+      if (packet.cmd === 'suback') subacks.push(packet.messageId ?? 0);
+    });
+    await client.subscribeAsync(['a/1', 'a/2'], { qos: 1 });
+    // aedes handles the emptied packet: a 'subscribe' event with no filter, no SUBACK.
+    const handled = nextEvent<[unknown[]]>(bare.aedes, 'subscribe');
+    client.subscribe(['b/1', 'b/2', 'b/3'], { qos: 1 });
+    const [subscriptions] = await handled;
+    expect(subscriptions).toEqual([]);
+    await client.publishAsync('a/1', 'after', { qos: 1 }); // a round trip: a SUBACK would be here by now
+    expect(screened).toEqual([2, 3]);
+    expect(authorized).toEqual(['a/1', 'a/2']);
+    expect(subacks).toHaveLength(1);
+    expect(subscriptionQos(server, 'a/1')).toBe(1);
+    expect(subscriptionQos(server, 'b/1')).toBeUndefined();
+  });
+
   it('declaredWill: the CONNECT will is there while authenticate runs, before aedes copies it to client.will', async () => {
     const seen: { declared: PublishPacket | undefined; typed: unknown }[] = [];
     const bare = await start({

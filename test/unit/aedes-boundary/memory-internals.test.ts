@@ -3,12 +3,15 @@
 import { describe, expect, it } from 'vitest';
 import { partitionedMemoryPersistence } from '../../../broker/aedes/persistence/partitioned-memory.ts';
 import { nextEvent, useBareAedes } from '../../support/bare-aedes.ts';
+import { resolveLimits } from '../../../broker/limits/limits.ts';
+
+const RETAINED_LIMITS = resolveLimits({}).retained;
 
 const { start, connect } = useBareAedes();
 
 describe('memory-internals.ts (aedes-persistence 11; aedes 1.2 lib/handlers/publish.js, subscribe.js)', () => {
   it('aedes stores retained messages without a callback and replays them through createRetainedStreamCombi', async () => {
-    const persistence = partitionedMemoryPersistence();
+    const persistence = partitionedMemoryPersistence(RETAINED_LIMITS);
     const calls: unknown[][] = [];
     const storeRetained = persistence.storeRetained.bind(persistence);
     const combi = persistence.createRetainedStreamCombi.bind(persistence);
@@ -36,7 +39,7 @@ describe('memory-internals.ts (aedes-persistence 11; aedes 1.2 lib/handlers/publ
   });
 
   it('aedes queues QoS 1 messages for a persistent session through the outgoing methods session-queues.ts replaces', async () => {
-    const persistence = partitionedMemoryPersistence({ maxMessages: 10, maxBytes: 1 << 20 });
+    const persistence = partitionedMemoryPersistence(RETAINED_LIMITS, { maxMessages: 10, maxBytes: 1 << 20 });
     const calls = new Set<string>();
     for (const name of [
       'outgoingEnqueueCombi',
