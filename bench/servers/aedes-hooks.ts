@@ -16,7 +16,6 @@ const options = resolveOptions(settings);
 const verifier = await createTokenVerifier(options.token);
 const adapter = createAdapter({
   verifier,
-  token: options.token,
   logger: createLogger(options.logLevel),
   pools: new HandlerPools(),
   gate: new ConnectGate(options.limits.connect),

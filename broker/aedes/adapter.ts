@@ -13,10 +13,9 @@ import type {
 import { CashewError, type ErrorCode } from '../../protocol/index.ts';
 import { auditRefusal, type AuditAction } from '../log/audit.ts';
 import type { HandlerPools } from '../pools/handler-pools.ts';
-import { clientIdBelongsTo, describeIdentity, identityFromClaims, type Identity } from '../auth/identity.ts';
+import { clientIdBelongsTo, describeIdentity, type Identity } from '../auth/identity.ts';
 import type { ConnectGate } from '../limits/connect-gate.ts';
 import type { Logger } from '../log/logger.ts';
-import type { TokenOptions } from '../options.ts';
 import {
   authorizeDelivery,
   authorizeOrphanWill,
@@ -35,7 +34,6 @@ import { REFUSED_TOPIC, returnCodeOf, SUBACK_FAILURE } from './return-codes.ts';
 
 export interface AdapterContext extends ClientLimitsOptions {
   readonly verifier: TokenVerifier;
-  readonly token: TokenOptions;
   readonly logger: Logger;
   readonly pools: HandlerPools;
   readonly gate: ConnectGate;
@@ -55,7 +53,7 @@ export interface Adapter {
 }
 
 export function createAdapter(context: AdapterContext): Adapter {
-  const { verifier, token, logger, pools, gate } = context;
+  const { verifier, logger, pools, gate } = context;
   const limits = new ClientLimits(context);
 
   function refuse(
@@ -120,14 +118,14 @@ export function createAdapter(context: AdapterContext): Adapter {
     let identity: Identity | undefined;
     verifier
       .verify(password === undefined ? '' : password.toString('utf8'))
-      .then((claims) => {
-        identity = identityFromClaims(claims, token.userClaim, token.clockToleranceSec);
-        admit(client, identity);
+      .then((verified) => {
+        identity = verified;
+        admit(client, verified);
         // aedes ignores the answer for a client that closed meanwhile: nothing is remembered for it.
         // Otherwise only the identity is, in a WeakMap; the pool and the expiry timer wait for aedes
         // to register the client (client-lifecycle.ts).
-        if (!client.closed) lifecycle.verified(client, identity);
-        logger.debug({ clientId: client.id, identity: describeIdentity(identity) }, 'client authenticated');
+        if (!client.closed) lifecycle.verified(client, verified);
+        logger.debug({ clientId: client.id, identity: describeIdentity(verified) }, 'client authenticated');
         done(null, true);
       })
       .catch((error: unknown) => {
