@@ -95,9 +95,11 @@ async function startParts(
   const verifier = await createTokenVerifier(options.token);
   const tls = await loadTlsMaterial(options, logger);
   signal?.throwIfAborted();
-  await verifier.keys.keySet?.refresh().catch((error: unknown) => {
-    logger.warn({ err: error }, 'JWKS not reachable at start; it is fetched again when a token needs it');
-  });
+  for (const keySet of verifier.keySets) {
+    await keySet.refresh().catch((error: unknown) => {
+      logger.warn({ err: error }, 'JWKS not reachable at start; retried with backoff when a token needs it');
+    });
+  }
   signal?.throwIfAborted();
   // REDIS_URL: scale-out (broker/cluster/); absent: the embedded in-memory default, unchanged.
   const cluster = options.redisUrl === undefined ? undefined : await startCluster(options, logger, signal);
@@ -116,7 +118,6 @@ async function startParts(
   );
   const adapter = createAdapter({
     verifier,
-    token: options.token,
     logger,
     pools,
     gate,

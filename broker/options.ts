@@ -1,33 +1,14 @@
 // Broker options: one interface with documented defaults, resolved and validated once at start.
+// The token settings are resolved by broker/auth/token-options.ts, the limits by broker/limits/limits.ts.
 import { CashewError } from '../protocol/index.ts';
 import { isAddressOrSubnet } from './net/proxy-protocol.ts';
 import { LOG_LEVELS, type LogLevel } from './log/logger.ts';
-import { ALGORITHMS, type Algorithm } from './auth/algorithms.ts';
+import { resolveTokenOptions, TOKEN_SETTINGS } from './auth/token-options.ts';
+import type { TokenOptions } from './auth/token-options.ts';
 import { LIMIT_SETTINGS, resolveLimits, type Limits } from './limits/limits.ts';
 
 export const MODES = ['dev', 'production'] as const;
 export type Mode = (typeof MODES)[number];
-
-export interface TokenOptions {
-  /** Shared secret for HS256/384/512 (`JWT_SECRET`). */
-  secret?: string;
-  /** Path to a PEM public key for RS/PS/ES/EdDSA (`JWT_PUBLIC_KEY`). */
-  publicKeyPath?: string;
-  /** JWKS endpoint, keys looked up by `kid` (`JWKS_URL`). */
-  jwksUrl?: string;
-  /** Accepted algorithms (`JWT_ALGORITHMS`); default HS256 with a secret, RS256 with a key or JWKS. */
-  algorithms: readonly Algorithm[];
-  /** Required `iss` (`JWT_ISSUER`). */
-  issuer?: string;
-  /** Required `aud` (`JWT_AUDIENCE`). */
-  audience?: string;
-  /** Claim holding the user id (`JWT_USER_CLAIM`, default `sub`). */
-  userClaim: string;
-  /** Allowed clock skew for `exp`/`nbf`, in seconds (`JWT_CLOCK_TOLERANCE`, default 30). */
-  clockToleranceSec: number;
-  /** Least time between two JWKS refetches caused by an unknown `kid`, ms (`JWKS_COOLDOWN_MS`, default 30 s). */
-  jwksCooldownMs: number;
-}
 
 export interface BrokerOptions {
   mode: Mode;
@@ -68,9 +49,6 @@ export interface BrokerOptions {
 
 export const DEFAULT_MQTTS_PORT = 8883;
 export const DEFAULT_WSS_PORT = 8884;
-export const DEFAULT_USER_CLAIM = 'sub';
-export const DEFAULT_CLOCK_TOLERANCE_SEC = 30;
-export const DEFAULT_JWKS_COOLDOWN_MS = 30_000;
 export const DEFAULT_CERTS_DIR = 'certs/dev';
 export const DEFAULT_CLUSTER_HEARTBEAT_MS = 1000;
 /** Node ids become parts of Redis keys and `$SYS/<id>/…` topics: no `/`, `:`, `+`, `#`. */
@@ -87,15 +65,7 @@ export const SETTINGS = [
   'TLS_CERT',
   'TLS_KEY',
   'CERTS_DIR',
-  'JWT_SECRET',
-  'JWT_PUBLIC_KEY',
-  'JWKS_URL',
-  'JWKS_COOLDOWN_MS',
-  'JWT_ALGORITHMS',
-  'JWT_ISSUER',
-  'JWT_AUDIENCE',
-  'JWT_USER_CLAIM',
-  'JWT_CLOCK_TOLERANCE',
+  ...TOKEN_SETTINGS,
   'LOG_LEVEL',
   'REDIS_URL',
   'NODE_ID',
@@ -108,6 +78,9 @@ export const SETTINGS = [
 ] as const;
 export type Setting = (typeof SETTINGS)[number];
 export type Settings = Partial<Record<Setting, string>>;
+
+export type { TokenOptions, TrustOptions, JwksTimings } from './auth/token-options.ts';
+export { DEFAULT_USER_CLAIM } from './auth/token-options.ts';
 
 const BOOLEANS = ['true', 'false'] as const;
 
@@ -138,72 +111,6 @@ function nonEmpty(settings: Settings, name: Setting): string | undefined {
   return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
 }
 
-function resolveTokenOptions(settings: Settings): TokenOptions {
-  const secret = nonEmpty(settings, 'JWT_SECRET');
-  const publicKeyPath = nonEmpty(settings, 'JWT_PUBLIC_KEY');
-  const jwksUrl = nonEmpty(settings, 'JWKS_URL');
-  const sources = [secret, publicKeyPath, jwksUrl].filter((s) => s !== undefined).length;
-  if (sources > 1) {
-    throw new CashewError(
-      'ERR_CONFIG_INVALID',
-      'JWT_SECRET, JWT_PUBLIC_KEY and JWKS_URL are exclusive: set one',
-    );
-  }
-  if (jwksUrl !== undefined && !/^https?:\/\//.test(jwksUrl))
-    throw invalid('JWKS_URL', jwksUrl, 'an http(s) URL');
-  if (secret !== undefined && secret.length < 32) {
-    throw invalid('JWT_SECRET', '<hidden>', 'a secret of at least 32 characters');
-  }
-  const symmetric = secret !== undefined || sources === 0;
-  const rawAlgorithms = nonEmpty(settings, 'JWT_ALGORITHMS');
-  const algorithms =
-    rawAlgorithms === undefined
-      ? [symmetric ? 'HS256' : 'RS256']
-      : rawAlgorithms
-          .split(',')
-          .map((alg) => alg.trim())
-          .filter((alg) => alg !== '');
-  if (algorithms.length === 0) throw invalid('JWT_ALGORITHMS', rawAlgorithms ?? '', 'at least one algorithm');
-  for (const alg of algorithms) {
-    if (!(ALGORITHMS as readonly string[]).includes(alg)) {
-      throw invalid(
-        'JWT_ALGORITHMS',
-        rawAlgorithms ?? '',
-        `a list of ${ALGORITHMS.join(', ')} ('none' is never accepted)`,
-      );
-    }
-    if (alg.startsWith('HS') !== symmetric) {
-      throw invalid(
-        'JWT_ALGORITHMS',
-        rawAlgorithms ?? '',
-        symmetric ? 'HS256/384/512 with JWT_SECRET' : 'asymmetric algorithms with JWT_PUBLIC_KEY or JWKS_URL',
-      );
-    }
-  }
-  const tolerance = nonEmpty(settings, 'JWT_CLOCK_TOLERANCE');
-  const clockToleranceSec = tolerance === undefined ? DEFAULT_CLOCK_TOLERANCE_SEC : Number(tolerance);
-  if (!Number.isInteger(clockToleranceSec) || clockToleranceSec < 0 || clockToleranceSec > 300) {
-    throw invalid('JWT_CLOCK_TOLERANCE', tolerance ?? '', 'whole seconds 0-300');
-  }
-  const cooldown = nonEmpty(settings, 'JWKS_COOLDOWN_MS');
-  const jwksCooldownMs = cooldown === undefined ? DEFAULT_JWKS_COOLDOWN_MS : Number(cooldown);
-  if (!Number.isInteger(jwksCooldownMs) || jwksCooldownMs < 0 || jwksCooldownMs > 86_400_000) {
-    throw invalid('JWKS_COOLDOWN_MS', cooldown ?? '', 'whole milliseconds 0-86400000');
-  }
-  const userClaim = nonEmpty(settings, 'JWT_USER_CLAIM') ?? DEFAULT_USER_CLAIM;
-  return {
-    ...(secret !== undefined && { secret }),
-    ...(publicKeyPath !== undefined && { publicKeyPath }),
-    ...(jwksUrl !== undefined && { jwksUrl }),
-    algorithms: algorithms as Algorithm[],
-    ...(settings.JWT_ISSUER && { issuer: settings.JWT_ISSUER }),
-    ...(settings.JWT_AUDIENCE && { audience: settings.JWT_AUDIENCE }),
-    userClaim,
-    clockToleranceSec,
-    jwksCooldownMs,
-  };
-}
-
 /** Resolves and validates every setting once; throws ERR_CONFIG_INVALID naming the bad setting. */
 export function resolveOptions(settings: Settings): BrokerOptions {
   const mode = oneOf(settings, 'CASHEW_MODE', MODES, 'dev');
@@ -226,6 +133,8 @@ export function resolveOptions(settings: Settings): BrokerOptions {
     // keys fetched over plain HTTP could be swapped by anyone on the path: every token forgeable
     if (token.jwksUrl?.startsWith('http://'))
       throw invalid('JWKS_URL', token.jwksUrl, 'an https:// URL in production');
+    if (token.handlers?.jwksUrl?.startsWith('http://'))
+      throw invalid('HANDLER_JWKS_URL', token.handlers.jwksUrl, 'an https:// URL in production');
   }
   const mqttPort = port(settings, 'MQTT_PORT');
   const wsPort = port(settings, 'WS_PORT');

@@ -82,19 +82,23 @@ export async function tokenCommand(
   const subject = subjectFrom(values);
   const ttl = ttlFrom(values.ttl);
   const options = resolveOptions(settingsFrom(process.env, values));
-  if (options.token.publicKeyPath !== undefined || options.token.jwksUrl !== undefined) {
+  // With handler trust (HANDLER_*), a handler's token is signed by the handlers' key source.
+  const handlerTrust = 'handler' in subject ? options.token.handlers : undefined;
+  const trust = handlerTrust ?? options.token;
+  const prefix = handlerTrust === undefined ? '' : 'HANDLER_';
+  if (trust.publicKeyPath !== undefined || trust.jwksUrl !== undefined) {
     throw new CashewError(
       'ERR_CONFIG_INVALID',
-      'tokens come from your identity provider when JWT_PUBLIC_KEY or JWKS_URL is set',
+      `tokens come from your identity provider when ${prefix}JWT_PUBLIC_KEY or ${prefix}JWKS_URL is set`,
     );
   }
-  const secret = options.token.secret ?? (await ensureDevSecret(options.certsDir));
+  const secret = trust.secret ?? (await ensureDevSecret(options.certsDir));
   const token = signDevToken(subject, {
     secret,
     userClaim: options.token.userClaim,
     ...(ttl !== undefined && { ttlSec: ttl }),
-    ...(options.token.issuer !== undefined && { issuer: options.token.issuer }),
-    ...(options.token.audience !== undefined && { audience: options.token.audience }),
+    ...(trust.issuer !== undefined && { issuer: trust.issuer }),
+    ...(trust.audience !== undefined && { audience: trust.audience }),
   });
   out.write(`${token}\n`);
   return 0;

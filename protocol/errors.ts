@@ -13,6 +13,7 @@ export const ERROR_CODES = {
   ERR_TOKEN_EXPIRED: 'the token has expired',
   ERR_TOKEN_NOT_YET_VALID: 'the token is not valid yet (nbf)',
   ERR_TOKEN_CLAIM: 'a claim (iss, aud, exp) does not match the configuration',
+  ERR_TOKEN_CRIT: 'the token header lists a critical extension (crit) that Cashew does not understand',
   ERR_JWKS_NO_MATCHING_KEY: 'no key in the JWKS matches the token kid',
   ERR_JWKS_UNAVAILABLE: 'the JWKS could not be fetched',
   // identity (CONNECT refused)

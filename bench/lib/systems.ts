@@ -163,6 +163,7 @@ export function startAedesWithHooks(
   settings: Record<string, string>,
   tls: TlsFiles,
   cpus: string | undefined,
+  env: Record<string, string> = {},
 ): Promise<BrokerProcess> {
   const full = {
     MQTTS_PORT: '0',
@@ -172,7 +173,12 @@ export function startAedesWithHooks(
     LOG_LEVEL: 'warn',
     ...settings,
   };
-  return startNodeBroker('aedes', 'aedes-hooks.ts', { CASHEW_BENCH_SETTINGS: JSON.stringify(full) }, cpus);
+  return startNodeBroker(
+    'aedes',
+    'aedes-hooks.ts',
+    { ...env, CASHEW_BENCH_SETTINGS: JSON.stringify(full) },
+    cpus,
+  );
 }
 
 export function startRawAedes(tls: TlsFiles, cpus: string | undefined): Promise<BrokerProcess> {

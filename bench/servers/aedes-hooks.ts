@@ -5,7 +5,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { Aedes } from 'aedes';
 import { createLogger, resolveOptions, type Settings } from '../../broker/index.ts';
 import { AEDES_TUNING } from '../../broker/aedes/tuning.ts';
-import { createTokenVerifier } from '../../broker/auth/verify.ts';
+import { CANDIDATES, candidateTokenVerifier, type Candidate } from '../lib/token-candidates.ts';
 import { createAdapter } from '../../broker/aedes/adapter.ts';
 import { HandlerPools } from '../../broker/pools/handler-pools.ts';
 import { ConnectGate } from '../../broker/limits/connect-gate.ts';
@@ -14,10 +14,12 @@ import { serveBenchControl } from './control.ts';
 
 const settings = JSON.parse(process.env.CASHEW_BENCH_SETTINGS ?? '{}') as Settings;
 const options = resolveOptions(settings);
-const verifier = await createTokenVerifier(options.token);
+// bench/tokens.ts picks the verification entry point (today's code, a library); default: Cashew's own
+const candidate = (process.env.CASHEW_BENCH_VERIFIER ?? 'cashew') as Candidate;
+if (!CANDIDATES.includes(candidate)) throw new Error(`CASHEW_BENCH_VERIFIER: unknown ${candidate}`);
+const verifier = await candidateTokenVerifier(candidate, options.token);
 const adapter = createAdapter({
   verifier,
-  token: options.token,
   logger: createLogger(options.logLevel),
   pools: new HandlerPools(),
   gate: new ConnectGate(options.limits.connect),

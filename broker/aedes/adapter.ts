@@ -13,11 +13,10 @@ import type {
 import { CashewError, type ErrorCode } from '../../protocol/index.ts';
 import { auditRefusal, type AuditAction } from '../log/audit.ts';
 import type { HandlerPools } from '../pools/handler-pools.ts';
-import { clientIdBelongsTo, describeIdentity, identityFromClaims, type Identity } from '../auth/identity.ts';
+import { clientIdBelongsTo, describeIdentity, type Identity } from '../auth/identity.ts';
 import type { ConnectGate } from '../limits/connect-gate.ts';
 import { reserveRetainedRoom, type RetainedQuota } from '../limits/retained-quota.ts';
 import type { Logger } from '../log/logger.ts';
-import type { TokenOptions } from '../options.ts';
 import {
   authorizeDelivery,
   authorizeOrphanWill,
@@ -36,7 +35,6 @@ import { REFUSED_TOPIC, returnCodeOf, SUBACK_FAILURE } from './return-codes.ts';
 
 export interface AdapterContext extends ClientLimitsOptions {
   readonly verifier: TokenVerifier;
-  readonly token: TokenOptions;
   readonly logger: Logger;
   readonly pools: HandlerPools;
   readonly gate: ConnectGate;
@@ -61,7 +59,7 @@ export interface Adapter {
 }
 
 export function createAdapter(context: AdapterContext): Adapter {
-  const { verifier, token, logger, pools, gate, retained } = context;
+  const { verifier, logger, pools, gate, retained } = context;
   const limits = new ClientLimits(context);
 
   function refuse(
@@ -137,14 +135,14 @@ export function createAdapter(context: AdapterContext): Adapter {
     let identity: Identity | undefined;
     verifier
       .verify(password === undefined ? '' : password.toString('utf8'))
-      .then(async (claims) => {
-        identity = identityFromClaims(claims, token.userClaim, token.clockToleranceSec);
-        await admit(client, identity);
+      .then(async (verified) => {
+        identity = verified;
+        await admit(client, verified);
         // aedes ignores the answer for a client that closed meanwhile: nothing is remembered for it.
         // Otherwise only the identity is, in a WeakMap; the pool and the expiry timer wait for aedes
         // to register the client (client-lifecycle.ts).
-        if (!client.closed) lifecycle.verified(client, identity);
-        logger.debug({ clientId: client.id, identity: describeIdentity(identity) }, 'client authenticated');
+        if (!client.closed) lifecycle.verified(client, verified);
+        logger.debug({ clientId: client.id, identity: describeIdentity(verified) }, 'client authenticated');
         done(null, true);
       })
       .catch((error: unknown) => {

@@ -7,7 +7,7 @@ import {
   isValidName,
   isValidUserId,
 } from '../../protocol/index.ts';
-import type { Claims } from './verify.ts';
+import type { Claims } from './claims.ts';
 
 /** An explicit grant of every command or event (`GRANT_ALL`). Nothing is granted by omission. */
 export type Grant = ReadonlySet<string> | typeof GRANT_ALL;
@@ -53,9 +53,32 @@ function userIdOf(claim: unknown): string | undefined {
   return isValidUserId(id) ? id : undefined;
 }
 
-/** The identity a token stands for; throws ERR_IDENTITY_INVALID when it names none. */
-export function identityFromClaims(claims: Claims, userClaim: string, clockToleranceSec: number): Identity {
+/**
+ * What a verified token may make: `any` role (one key source for users and handlers, the default), or
+ * only the role of the key source that verified it (handler trust configured, broker/auth/verify.ts).
+ */
+export type TrustedRole = 'any' | 'user' | 'handler';
+
+/** The identity a token stands for; throws ERR_IDENTITY_INVALID when it names none (or not `role`). */
+export function identityFromClaims(
+  claims: Claims,
+  userClaim: string,
+  clockToleranceSec: number,
+  role: TrustedRole = 'any',
+): Identity {
   const expiresAt = ((claims.exp as number) + clockToleranceSec) * 1000;
+  if (role === 'user' && claims.handler !== undefined) {
+    throw new CashewError(
+      'ERR_IDENTITY_INVALID',
+      'a handler claim in a token of the users key source (handlers are trusted through HANDLER_*)',
+    );
+  }
+  if (role === 'handler' && claims.handler === undefined) {
+    throw new CashewError(
+      'ERR_IDENTITY_INVALID',
+      'a token of the handlers key source without a handler claim',
+    );
+  }
   if (claims.handler !== undefined) {
     const handler = claims.handler;
     if (!isRecord(handler) || !isValidName(handler.name)) {

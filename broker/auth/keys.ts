@@ -1,70 +1,51 @@
-// Verification keys are prepared once at start as KeyObjects: handing jsonwebtoken a PEM or a secret
-// string re-parses it per token (measured: RS256 ~6x, HS256 ~20x slower; docs/security.md).
-import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
+// A fixed key source (a secret or a PEM public key), prepared once at start: fast-jwt parses the key
+// when the verifier is made, never per token (handing a library a PEM per token re-parses it).
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { createVerifier } from 'fast-jwt';
 import { CashewError } from '../../protocol/index.ts';
-import type { TokenOptions } from '../options.ts';
 import { readSettingFile } from '../setting-files.ts';
 import type { Algorithm } from './algorithms.ts';
-import { RemoteKeySet } from './jwks.ts';
+import { algorithmsFitting, keyTypeOf } from './key-fit.ts';
 
-/** Finds the key for one token, from its header's `alg` and `kid`. */
-export type KeyResolver = (alg: string, kid: unknown) => KeyObject | Promise<KeyObject>;
+/** Verifies one token's signature, `alg` and dates (fast-jwt, synchronous); throws fast-jwt's TokenError. */
+export type SignatureCheck = (token: string) => unknown;
 
-export interface PreparedKeys {
-  readonly resolve: KeyResolver;
-  /** The JWKS, when keys come from one (exposed for refresh at start and for tests). */
-  readonly keySet?: RemoteKeySet;
+/** A fast-jwt verifier pinned to `algorithms`, for a secret or a PEM public key. */
+export function signatureCheckFor(
+  key: string,
+  algorithms: readonly Algorithm[],
+  clockToleranceSec: number,
+): SignatureCheck {
+  return createVerifier({
+    key,
+    algorithms: [...algorithms],
+    clockTolerance: clockToleranceSec * 1000,
+    cache: false,
+  });
 }
 
-/** The key types each asymmetric algorithm family verifies with. */
-function keyTypesFor(alg: Algorithm): readonly string[] {
-  if (alg.startsWith('RS')) return ['rsa'];
-  if (alg.startsWith('PS')) return ['rsa', 'rsa-pss'];
-  if (alg.startsWith('ES')) return ['ec'];
-  if (alg === 'EdDSA') return ['ed25519', 'ed448'];
-  return [];
-}
-
-/** A configured algorithm that the configured key cannot verify is a configuration error, named at start. */
-function assertKeyFitsAlgorithms(key: KeyObject, algorithms: readonly Algorithm[]): void {
-  const type = key.asymmetricKeyType ?? 'unknown';
-  const misfit = algorithms.find((alg) => !keyTypesFor(alg).includes(type));
+/** The PEM of `JWT_PUBLIC_KEY`/`HANDLER_JWT_PUBLIC_KEY`, each configured algorithm checked against its type. */
+export async function readPublicKey(
+  setting: 'JWT_PUBLIC_KEY' | 'HANDLER_JWT_PUBLIC_KEY',
+  path: string,
+  algorithms: readonly Algorithm[],
+): Promise<string> {
+  const pem = (await readSettingFile(setting, path)).toString('utf8');
+  let key: KeyObject;
+  try {
+    key = createPublicKey(pem);
+  } catch (cause) {
+    throw new CashewError('ERR_CONFIG_INVALID', `${setting}: ${path} is not a PEM public key`, { cause });
+  }
+  const fitting = algorithmsFitting(key, algorithms);
+  const misfit = algorithms.find((alg) => !fitting.includes(alg));
   if (misfit !== undefined) {
+    const algorithmsSetting = setting === 'JWT_PUBLIC_KEY' ? 'JWT_ALGORITHMS' : 'HANDLER_JWT_ALGORITHMS';
     throw new CashewError(
       'ERR_CONFIG_INVALID',
-      `JWT_ALGORITHMS: ${misfit} cannot be verified with the ${type} key in JWT_PUBLIC_KEY`,
+      `${algorithmsSetting}: ${misfit} cannot be verified with the ${keyTypeOf(key)} key in ${setting}`,
     );
   }
-}
-
-export async function prepareKeys(options: TokenOptions): Promise<PreparedKeys> {
-  if (options.secret !== undefined) {
-    const key = createSecretKey(Buffer.from(options.secret, 'utf8'));
-    return { resolve: () => key };
-  }
-  if (options.publicKeyPath !== undefined) {
-    const pem = (await readSettingFile('JWT_PUBLIC_KEY', options.publicKeyPath)).toString('utf8');
-    let key: KeyObject;
-    try {
-      key = createPublicKey(pem);
-    } catch (cause) {
-      throw new CashewError(
-        'ERR_CONFIG_INVALID',
-        `JWT_PUBLIC_KEY: ${options.publicKeyPath} is not a PEM public key`,
-        {
-          cause,
-        },
-      );
-    }
-    assertKeyFitsAlgorithms(key, options.algorithms);
-    return { resolve: () => key };
-  }
-  if (options.jwksUrl !== undefined) {
-    const keySet = new RemoteKeySet({ url: options.jwksUrl, cooldownMs: options.jwksCooldownMs });
-    return { resolve: (alg, kid) => keySet.keyFor(kid, alg), keySet };
-  }
-  throw new CashewError(
-    'ERR_CONFIG_INVALID',
-    'no JWT key configured: set JWT_SECRET, JWT_PUBLIC_KEY or JWKS_URL',
-  );
+  // SPKI PEM for fast-jwt, also when the file held a certificate
+  return key.export({ type: 'spki', format: 'pem' }).toString();
 }

@@ -1,92 +1,63 @@
-// Token verification: a small factory that validates its options once and returns an async verify.
-// The token is split and decoded once; the signature is checked with node:crypto (signature.ts),
-// then the registered claims (exp, nbf, iss, aud) with the same rules jsonwebtoken applies.
+// The verification entry point: one call that takes the token (the MQTT password) and returns the
+// Identity (with `expiresAt`) or rejects with a CashewError. The adapter calls it at CONNECT, and an
+// in-band token refresh calls the same, so that both apply the same trust.
+//
+// One key source (no HANDLER_* set): it makes users and handlers, as decided by the claims. With
+// handler trust configured, a token that carries a `handler` claim is verified against the handlers'
+// key source only (its own secret/key/JWKS, issuer and audience), every other token against the
+// users' only, and the users' key source never makes a handler.
+import { createDecoder } from 'fast-jwt';
 import { CashewError, isRecord } from '../../protocol/index.ts';
-import type { TokenOptions } from '../options.ts';
-import { isAlgorithm } from './algorithms.ts';
-import { prepareKeys, type PreparedKeys } from './keys.ts';
-import { verifyJwsSignature } from './signature.ts';
-
-export type Claims = Readonly<Record<string, unknown>>;
+import { identityFromClaims, type Identity } from './identity.ts';
+import type { RemoteKeySet } from './jwks.ts';
+import type { TokenOptions } from './token-options.ts';
+import { createTrust, type Trust } from './trust.ts';
 
 export interface TokenVerifier {
-  /** Resolves with the verified claims or rejects with a CashewError (ERR_TOKEN_*, ERR_JWKS_*). */
-  verify(token: string): Promise<Claims>;
-  readonly keys: PreparedKeys;
+  /** The identity a token stands for, or a rejection with a CashewError (ERR_TOKEN_*, ERR_JWKS_*, ERR_IDENTITY_INVALID). */
+  verify(token: string): Promise<Identity>;
+  /** The JWKS of each trust that has one (fetched at start). */
+  readonly keySets: readonly RemoteKeySet[];
 }
 
-/** Three base64url segments; the signature may be empty here (`alg: none`), refused after the alg check. */
-const JWS_COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+const decodePayload = createDecoder() as (token: string) => unknown;
 
-function decodeSegment(segment: string): unknown {
+/** Whether an unverified token says it is a handler's (it is then verified by the handlers' trust only). */
+function claimsHandler(token: string): boolean {
   try {
-    return JSON.parse(Buffer.from(segment, 'base64url').toString('utf8')) as unknown;
+    const payload = decodePayload(token);
+    return isRecord(payload) && payload.handler !== undefined;
   } catch {
-    return undefined;
+    return false; // malformed: the users' trust refuses it with the precise code
   }
 }
 
-interface DecodedToken {
-  readonly header: Record<string, unknown>;
-  readonly claims: Claims;
-  readonly signingInput: string;
-  readonly signature: Buffer;
-}
-
-function decode(token: string): DecodedToken {
-  if (!JWS_COMPACT.test(token)) throw new CashewError('ERR_TOKEN_MALFORMED');
-  const firstDot = token.indexOf('.');
-  const secondDot = token.indexOf('.', firstDot + 1);
-  const header = decodeSegment(token.slice(0, firstDot));
-  const claims = decodeSegment(token.slice(firstDot + 1, secondDot));
-  if (!isRecord(header) || !isRecord(claims)) throw new CashewError('ERR_TOKEN_MALFORMED');
-  return {
-    header,
-    claims,
-    signingInput: token.slice(0, secondDot),
-    signature: Buffer.from(token.slice(secondDot + 1), 'base64url'),
-  };
-}
-
-function audienceMatches(aud: unknown, expected: string): boolean {
-  return aud === expected || (Array.isArray(aud) && aud.includes(expected));
-}
-
-/** exp, nbf (with the clock tolerance), iss and aud, as jsonwebtoken checks them. */
-function checkRegisteredClaims(claims: Claims, options: TokenOptions, nowSec: number): void {
-  const skew = options.clockToleranceSec;
-  if (claims.exp !== undefined && typeof claims.exp !== 'number')
-    throw new CashewError('ERR_TOKEN_CLAIM', 'exp is not a number');
-  if (typeof claims.exp === 'number' && nowSec >= claims.exp + skew)
-    throw new CashewError('ERR_TOKEN_EXPIRED');
-  if (claims.nbf !== undefined && typeof claims.nbf !== 'number')
-    throw new CashewError('ERR_TOKEN_CLAIM', 'nbf is not a number');
-  if (typeof claims.nbf === 'number' && nowSec + skew < claims.nbf)
-    throw new CashewError('ERR_TOKEN_NOT_YET_VALID');
-  if (options.issuer !== undefined && claims.iss !== options.issuer)
-    throw new CashewError('ERR_TOKEN_CLAIM', 'iss');
-  if (options.audience !== undefined && !audienceMatches(claims.aud, options.audience)) {
-    throw new CashewError('ERR_TOKEN_CLAIM', 'aud');
-  }
+function asHandlerRefusal(error: unknown): never {
+  if (error instanceof CashewError)
+    throw new CashewError(error.code, `handler token (HANDLER_* trust): ${error.message}`, { cause: error });
+  throw error;
 }
 
 export async function createTokenVerifier(options: TokenOptions): Promise<TokenVerifier> {
-  const keys = await prepareKeys(options);
+  const shared = { clockToleranceSec: options.clockToleranceSec, jwks: options.jwks };
+  const users = await createTrust(options, { ...shared, prefix: '' });
+  const handlers: Trust | undefined =
+    options.handlers === undefined
+      ? undefined
+      : await createTrust(options.handlers, { ...shared, prefix: 'HANDLER_' });
+  const { userClaim, clockToleranceSec } = options;
 
-  async function verify(token: string): Promise<Claims> {
+  async function verify(token: string): Promise<Identity> {
     if (token === '') throw new CashewError('ERR_TOKEN_MISSING');
-    const { header, claims, signingInput, signature } = decode(token);
-    const { alg } = header;
-    if (!isAlgorithm(alg) || !options.algorithms.includes(alg)) {
-      throw new CashewError('ERR_TOKEN_ALGORITHM', `algorithm ${String(alg)} is not accepted`);
+    if (handlers === undefined)
+      return identityFromClaims(await users.verify(token), userClaim, clockToleranceSec);
+    if (claimsHandler(token)) {
+      const claims = await handlers.verify(token).catch(asHandlerRefusal);
+      return identityFromClaims(claims, userClaim, clockToleranceSec, 'handler');
     }
-    if (signature.length === 0) throw new CashewError('ERR_TOKEN_MALFORMED', 'the token has no signature');
-    const key = await keys.resolve(alg, header.kid);
-    if (!verifyJwsSignature(alg, key, signingInput, signature)) throw new CashewError('ERR_TOKEN_SIGNATURE');
-    checkRegisteredClaims(claims, options, Math.floor(Date.now() / 1000));
-    if (typeof claims.exp !== 'number') throw new CashewError('ERR_TOKEN_CLAIM', 'the token has no exp');
-    return claims;
+    return identityFromClaims(await users.verify(token), userClaim, clockToleranceSec, 'user');
   }
 
-  return { verify, keys };
+  const keySets = [users.keySet, handlers?.keySet].filter((set) => set !== undefined);
+  return { verify, keySets };
 }

@@ -2,6 +2,8 @@
 // and the grants `cashew token` refuses to sign.
 import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from 'vitest';
+import { createTokenVerifier } from '../../broker/auth/verify.ts';
+import { resolveOptions } from '../../broker/index.ts';
 import { COMMAND_NAMES, main } from '../../cli/main.ts';
 import { subjectFrom } from '../../cli/token-command.ts';
 import { UsageError } from '../../cli/usage-error.ts';
@@ -98,5 +100,36 @@ describe('cashew token grants', () => {
   ])('refuses %s (ERR_USAGE)', (_what, flags) => {
     expect(() => subjectFrom(flags)).toThrow(UsageError);
     expect(() => subjectFrom(flags)).toThrow(expect.objectContaining({ code: 'ERR_USAGE' }));
+  });
+});
+
+describe('cashew token with handler trust (HANDLER_*)', () => {
+  const settings = {
+    JWT_SECRET: 'users-secret-that-is-long-enough-0123456789',
+    HANDLER_JWT_SECRET: 'handler-secret-that-is-long-enough-0123456789',
+    HANDLER_JWT_AUDIENCE: 'cashew-handlers',
+  };
+
+  it('signs a handler token with the handlers key source, which the broker takes as a handler', async () => {
+    for (const [name, value] of Object.entries(settings)) vi.stubEnv(name, value);
+    expect(await main(['token', '--handler', 'ping', '--commands', 'ping', '--events', 'pong'])).toBe(0);
+    const verifier = await createTokenVerifier(resolveOptions(settings).token);
+    await expect(verifier.verify(written(stdout).trim())).resolves.toMatchObject({
+      role: 'handler',
+      name: 'ping',
+    });
+    stdout.mockClear();
+    expect(await main(['token', '--user', '68946'])).toBe(0);
+    await expect(verifier.verify(written(stdout).trim())).resolves.toMatchObject({
+      role: 'user',
+      userId: '68946',
+    });
+  });
+
+  it('refuses to sign a handler token when handlers come from an identity provider', async () => {
+    vi.stubEnv('JWT_SECRET', settings.JWT_SECRET);
+    vi.stubEnv('HANDLER_JWKS_URL', 'https://idp.example/.well-known/jwks.json');
+    expect(await main(['token', '--handler', 'ping', '--commands', 'ping'])).not.toBe(0);
+    expect(written(stderr)).toContain('HANDLER_JWKS_URL');
   });
 });

@@ -82,6 +82,18 @@ describe('identityFromClaims', () => {
   ])('refuses the handler claim %j', (handler) => {
     expect(codeOf(() => identityFromClaims({ handler, exp }, 'sub', 0))).toBe('ERR_IDENTITY_INVALID');
   });
+
+  it('with handler trust, makes only the role of the key source that verified the token', () => {
+    const handler = { name: 'apples', commands: ['*'], events: ['*'] };
+    expect(codeOf(() => identityFromClaims({ sub: '68946', handler, exp }, 'sub', 0, 'user'))).toBe(
+      'ERR_IDENTITY_INVALID',
+    );
+    expect(codeOf(() => identityFromClaims({ sub: '68946', exp }, 'sub', 0, 'handler'))).toBe(
+      'ERR_IDENTITY_INVALID',
+    );
+    expect(identityFromClaims({ sub: '68946', exp }, 'sub', 0, 'user')).toMatchObject({ role: 'user' });
+    expect(identityFromClaims({ handler, exp }, 'sub', 0, 'handler')).toMatchObject({ role: 'handler' });
+  });
 });
 
 describe('client-id binding', () => {

@@ -91,10 +91,46 @@ describe('resolveOptions', () => {
       { CASHEW_MODE: 'production', TLS_CERT: '/c', TLS_KEY: '/k', JWKS_URL: 'http://idp.example/jwks' },
       'JWKS_URL',
     ],
+    [{ JWKS_MAX_AGE_MS: '10' }, 'JWKS_MAX_AGE_MS'],
+    [{ JWKS_STALE_MS: 'forever' }, 'JWKS_STALE_MS'],
+    [{ JWKS_RETRY_MS: '0' }, 'JWKS_RETRY_MS'],
+    [{ HANDLER_JWKS_URL: 'https://idp.example/jwks', HANDLER_JWT_SECRET: SECRET }, 'HANDLER_JWKS_URL'],
+    [{ HANDLER_JWT_SECRET: SECRET, HANDLER_JWT_PUBLIC_KEY: '/k.pem' }, 'HANDLER_JWT_PUBLIC_KEY'],
+    [{ HANDLER_JWT_SECRET: 'short' }, 'HANDLER_JWT_SECRET'],
+    [{ HANDLER_JWKS_URL: 'ftp://idp.example/jwks' }, 'HANDLER_JWKS_URL'],
+    [{ HANDLER_JWT_SECRET: SECRET, HANDLER_JWT_ALGORITHMS: 'RS256' }, 'HANDLER_JWT_ALGORITHMS'],
+    [{ HANDLER_JWT_AUDIENCE: 'cashew-handlers' }, 'HANDLER_JWT_AUDIENCE'],
+    [{ HANDLER_JWT_ISSUER: 'https://idp.example/' }, 'HANDLER_JWT_SECRET'],
+    [
+      {
+        CASHEW_MODE: 'production',
+        TLS_CERT: '/c',
+        TLS_KEY: '/k',
+        JWT_SECRET: SECRET,
+        HANDLER_JWKS_URL: 'http://idp.example/jwks',
+      },
+      'HANDLER_JWKS_URL',
+    ],
   ])('refuses %j, naming %s', (settings, name) => {
     expect(() => resolveOptions(settings)).toThrow(
       expect.objectContaining({ code: 'ERR_CONFIG_INVALID', message: expect.stringContaining(name) }),
     );
+  });
+
+  it('resolves handler trust only when a handler key source is set, with the JWKS timings shared', () => {
+    expect(resolveOptions({}).token.handlers).toBeUndefined();
+    const { token } = resolveOptions({
+      JWKS_URL: 'https://idp.example/jwks',
+      HANDLER_JWKS_URL: 'https://idp.example/jwks',
+      HANDLER_JWT_AUDIENCE: 'cashew-handlers',
+      JWKS_MAX_AGE_MS: '60000',
+    });
+    expect(token.handlers).toEqual({
+      jwksUrl: 'https://idp.example/jwks',
+      algorithms: ['RS256'],
+      audience: 'cashew-handlers',
+    });
+    expect(token.jwks).toEqual({ cooldownMs: 30_000, maxAgeMs: 60_000, staleMs: 3_600_000, retryMs: 1_000 });
   });
 
   it('never echoes a secret in its message', () => {

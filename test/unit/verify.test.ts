@@ -1,5 +1,6 @@
-// The token verifier with a frozen clock: signatures, pinned algorithms, exp/nbf with skew, iss/aud.
-import { createHmac } from 'node:crypto';
+// The token verifier with a frozen clock: signatures, pinned algorithms, exp/nbf with skew, iss/aud, crit.
+// (The signature checks were test/unit/signature.test.ts when Cashew verified signatures by hand.)
+import { createHmac, generateKeyPairSync } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createTokenVerifier, type TokenVerifier } from '../../broker/auth/verify.ts';
@@ -31,9 +32,9 @@ const hs = (claims: Record<string, unknown>, secret = TEST_SECRET, algorithm: jw
   jwt.sign({ sub: '68946', iat: nowSec, exp: nowSec + 60, ...claims }, secret, { algorithm });
 
 /** An HS256 token signed by hand, for claims jsonwebtoken would refuse to sign. */
-function rawHs(payload: Record<string, unknown>): string {
+function rawHs(payload: Record<string, unknown>, header: Record<string, unknown> = {}): string {
   const segment = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  const input = `${segment({ alg: 'HS256', typ: 'JWT' })}.${segment(payload)}`;
+  const input = `${segment({ alg: 'HS256', typ: 'JWT', ...header })}.${segment(payload)}`;
   return `${input}.${createHmac('sha256', TEST_SECRET).update(input).digest('base64url')}`;
 }
 
@@ -46,9 +47,14 @@ afterEach(() => {
 });
 
 describe('HS256 with a shared secret', () => {
-  it('returns the claims of a valid token', async () => {
+  it('returns the identity of a valid token, expiring at exp + tolerance', async () => {
     const verifier = await verifierFor({ JWT_SECRET: TEST_SECRET });
-    await expect(verifier.verify(hs({}))).resolves.toMatchObject({ sub: '68946' });
+    await expect(verifier.verify(hs({}))).resolves.toEqual({
+      role: 'user',
+      userId: '68946',
+      partitionPrefix: '68946/',
+      expiresAt: (nowSec + 60 + 30) * 1000,
+    });
   });
 
   it.each([
@@ -121,6 +127,35 @@ describe('HS256 with a shared secret', () => {
     expect(await codeOf(verifier.verify(hs({ ...good, aud: 'other' })))).toBe('ERR_TOKEN_CLAIM');
     expect(await codeOf(verifier.verify(hs({ aud: 'cashew' })))).toBe('ERR_TOKEN_CLAIM');
   });
+
+  it('says what iss and aud were expected and what the token had (the audit reason)', async () => {
+    const verifier = await verifierFor({
+      JWT_SECRET: TEST_SECRET,
+      JWT_ISSUER: 'https://idp.example/',
+      JWT_AUDIENCE: 'cashew',
+    });
+    await expect(verifier.verify(hs({ iss: 'https://evil.example/', aud: 'cashew' }))).rejects.toMatchObject({
+      code: 'ERR_TOKEN_CLAIM',
+      message: 'iss expected "https://idp.example/", got "https://evil.example/"',
+    });
+    await expect(verifier.verify(hs({ iss: 'https://idp.example/' }))).rejects.toMatchObject({
+      code: 'ERR_TOKEN_CLAIM',
+      message: 'aud expected "cashew", got none',
+    });
+  });
+
+  it('refuses a token whose crit header lists an extension it does not understand (RFC 7515 §4.1.11)', async () => {
+    const verifier = await verifierFor({ JWT_SECRET: TEST_SECRET });
+    const claims = { sub: '68946', exp: nowSec + 60 };
+    const critical = rawHs(claims, {
+      crit: ['urn:example:must-understand'],
+      'urn:example:must-understand': 1,
+    });
+    expect(await codeOf(verifier.verify(critical))).toBe('ERR_TOKEN_CRIT');
+    expect(await codeOf(verifier.verify(rawHs(claims)))).toBe('accepted');
+    const malformedCrit = rawHs(claims, { crit: 'exp' });
+    expect(await codeOf(verifier.verify(malformedCrit))).toBe('ERR_TOKEN_CRIT');
+  });
 });
 
 describe.each<AsymmetricAlgorithm>(['RS256', 'PS256', 'ES256', 'EdDSA'])(
@@ -189,6 +224,30 @@ describe('configuration-time algorithm pinning', () => {
     await expect(verifierFor({ JWT_PUBLIC_KEY: path, JWT_ALGORITHMS: 'EdDSA' })).rejects.toMatchObject({
       code: 'ERR_CONFIG_INVALID',
     });
+  });
+
+  it('refuses an EC key on another curve than the algorithm (P-384 for ES256)', async () => {
+    const p384 = generateKeyPairSync('ec', { namedCurve: 'P-384' });
+    const pem = p384.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    await expect(
+      verifierFor({ JWT_PUBLIC_KEY: writeTempPem(pem), JWT_ALGORITHMS: 'ES256' }),
+    ).rejects.toMatchObject({
+      code: 'ERR_CONFIG_INVALID',
+      message: expect.stringContaining('secp384r1'),
+    });
+  });
+
+  it('refuses a truncated ECDSA signature as a bad signature', async () => {
+    const ec = generateTestKeyPair('ES256');
+    const verifier = await verifierFor({
+      JWT_PUBLIC_KEY: writeTempPem(ec.publicPem),
+      JWT_ALGORITHMS: 'ES256',
+    });
+    const token = signWith(ec, { sub: '68946' });
+    const truncated =
+      token.slice(0, token.lastIndexOf('.') + 1) + token.slice(token.lastIndexOf('.') + 1, -20);
+    expect(await codeOf(verifier.verify(token))).toBe('accepted');
+    expect(await codeOf(verifier.verify(truncated))).toBe('ERR_TOKEN_SIGNATURE');
   });
 
   it('refuses an unreadable or non-PEM JWT_PUBLIC_KEY, naming it', async () => {
