@@ -18,6 +18,7 @@ import {
 } from './net/listeners.ts';
 import { loadTlsMaterial } from './net/tls-material.ts';
 import { StartRollback } from './start-rollback.ts';
+import { ConnectionLog } from './log/connection-log.ts';
 import { createLogger, type Logger } from './log/logger.ts';
 import type { BrokerOptions } from './options.ts';
 import { trustListOf } from './net/proxy-protocol.ts';
@@ -104,6 +105,7 @@ async function startParts(
   const pools = new HandlerPools({ logger, ...(cluster !== undefined && { coordinator: cluster.pools }) });
   rollback.add(() => pools.close());
   const gate = new ConnectGate(options.limits.connect);
+  const connectionLog = new ConnectionLog(logger);
   const adapter = createAdapter({
     verifier,
     token: options.token,
@@ -114,6 +116,7 @@ async function startParts(
     topics: options.limits.topics,
     maxSubscriptionsPerConnection: options.limits.maxSubscriptionsPerConnection,
     publishRate: options.limits.publishRate,
+    observers: [connectionLog],
   });
   const aedes = await Aedes.createBroker({
     ...AEDES_TUNING,
@@ -131,6 +134,7 @@ async function startParts(
   if (cluster === undefined && deps.aedes?.mq === undefined) dropUnobservedSysEvents(aedes);
   // Pools and expiry timers follow aedes' own client events (broker/aedes/client-lifecycle.ts).
   adapter.attach(aedes);
+  connectionLog.attach(aedes);
   // Accepted: packets up to MAX_PACKET_SIZE from now on (MAX_CONNECT_PACKET_SIZE before).
   aedes.on('clientReady', (client) => markAuthenticated(client.conn));
   aedes.on('clientError', (client, error) =>
@@ -175,6 +179,7 @@ async function startParts(
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
     (closing ??= (async () => {
+      connectionLog.stopping();
       const stopped = Promise.all(listeners.map((listener) => listener.close()));
       await cluster?.leave();
       await new Promise<void>((resolve) => aedes.close(() => resolve()));

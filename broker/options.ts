@@ -1,7 +1,7 @@
 // Broker options: one interface with documented defaults, resolved and validated once at start.
 import { CashewError } from '../protocol/index.ts';
 import { isAddressOrSubnet } from './net/proxy-protocol.ts';
-import { LOG_LEVELS, type LogLevel } from './log/logger.ts';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './log/logger.ts';
 import { ALGORITHMS, type Algorithm } from './auth/algorithms.ts';
 import { LIMIT_SETTINGS, resolveLimits, type Limits } from './limits/limits.ts';
 
@@ -48,12 +48,16 @@ export interface BrokerOptions {
   certsDir: string;
   token: TokenOptions;
   logLevel: LogLevel;
+  /** `auto` (pretty on a terminal, JSON otherwise), `json` or `pretty` (`LOG_FORMAT`, default auto). */
+  logFormat: LogFormat;
   /** Redis for scale-out (`REDIS_URL`); in-memory when absent. */
   redisUrl?: string;
   /** Stable broker node id (`NODE_ID`); with Redis, the host name when absent (docs/scaling.md). */
   nodeId?: string;
   /** Cluster heartbeat, ms (`CLUSTER_HEARTBEAT_MS`, default 1000): wills of a dead node within 7×. */
   clusterHeartbeatMs: number;
+  /** A user's last device gone for this long before presence says offline, ms (`PRESENCE_GRACE_MS`, default 5000). */
+  presenceGraceMs: number;
   /** PROXY protocol v1/v2 on the TLS and WSS listeners (`PROXY_PROTOCOL`, default false). */
   proxyProtocol: boolean;
   /** Peers whose PROXY header is believed (`TRUSTED_PROXIES`, addresses and CIDRs; required with it). */
@@ -73,6 +77,7 @@ export const DEFAULT_CLOCK_TOLERANCE_SEC = 30;
 export const DEFAULT_JWKS_COOLDOWN_MS = 30_000;
 export const DEFAULT_CERTS_DIR = 'certs/dev';
 export const DEFAULT_CLUSTER_HEARTBEAT_MS = 1000;
+export const DEFAULT_PRESENCE_GRACE_MS = 5000;
 /** Node ids become parts of Redis keys and `$SYS/<id>/…` topics: no `/`, `:`, `+`, `#`. */
 const NODE_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -97,9 +102,11 @@ export const SETTINGS = [
   'JWT_USER_CLAIM',
   'JWT_CLOCK_TOLERANCE',
   'LOG_LEVEL',
+  'LOG_FORMAT',
   'REDIS_URL',
   'NODE_ID',
   'CLUSTER_HEARTBEAT_MS',
+  'PRESENCE_GRACE_MS',
   'PROXY_PROTOCOL',
   'TRUSTED_PROXIES',
   'DEV_TOKENS',
@@ -239,6 +246,10 @@ export function resolveOptions(settings: Settings): BrokerOptions {
   const clusterHeartbeatMs = heartbeat === undefined ? DEFAULT_CLUSTER_HEARTBEAT_MS : Number(heartbeat);
   if (!Number.isInteger(clusterHeartbeatMs) || clusterHeartbeatMs < 100 || clusterHeartbeatMs > 60_000)
     throw invalid('CLUSTER_HEARTBEAT_MS', heartbeat ?? '', 'whole milliseconds 100-60000');
+  const grace = nonEmpty(settings, 'PRESENCE_GRACE_MS');
+  const presenceGraceMs = grace === undefined ? DEFAULT_PRESENCE_GRACE_MS : Number(grace);
+  if (!Number.isInteger(presenceGraceMs) || presenceGraceMs < 0 || presenceGraceMs > 300_000)
+    throw invalid('PRESENCE_GRACE_MS', grace ?? '', 'whole milliseconds 0-300000');
   const proxyProtocol = oneOf(settings, 'PROXY_PROTOCOL', ['true', 'false'], 'false') === 'true';
   const trustedProxies = (nonEmpty(settings, 'TRUSTED_PROXIES') ?? '')
     .split(',')
@@ -263,9 +274,11 @@ export function resolveOptions(settings: Settings): BrokerOptions {
     certsDir: nonEmpty(settings, 'CERTS_DIR') ?? DEFAULT_CERTS_DIR,
     token,
     logLevel: oneOf(settings, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    logFormat: oneOf(settings, 'LOG_FORMAT', LOG_FORMATS, 'auto'),
     ...(redisUrl !== undefined && { redisUrl }),
     ...(nodeId !== undefined && { nodeId }),
     clusterHeartbeatMs,
+    presenceGraceMs,
     proxyProtocol,
     trustedProxies,
     devTokens,

@@ -29,7 +29,7 @@ import {
 import type { TokenVerifier } from '../auth/verify.ts';
 import { declaredWill, remoteAddressOf } from './client-internals.ts';
 import { ClientLimits, type ClientLimitsOptions } from './client-limits.ts';
-import { ClientLifecycle, type Registrations } from './client-lifecycle.ts';
+import { ClientLifecycle, type ClientObserver, type Registrations } from './client-lifecycle.ts';
 import { publisherIdOf } from './packet-internals.ts';
 import { REFUSED_TOPIC, returnCodeOf, SUBACK_FAILURE } from './return-codes.ts';
 
@@ -39,6 +39,8 @@ export interface AdapterContext extends ClientLimitsOptions {
   readonly logger: Logger;
   readonly pools: HandlerPools;
   readonly gate: ConnectGate;
+  /** Told of every admitted client and its release (presence, the connection log). */
+  readonly observers?: readonly ClientObserver[];
 }
 
 export type AedesHooks = Required<
@@ -80,6 +82,7 @@ export function createAdapter(context: AdapterContext): Adapter {
   const lifecycle = new ClientLifecycle({
     pools,
     gate,
+    ...(context.observers !== undefined && { observers: context.observers }),
     onExpired: (client, identity) => {
       refuse('expire', client, identity, 'ERR_TOKEN_EXPIRED_SESSION', 'token expired');
       client.close();
