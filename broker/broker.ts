@@ -19,6 +19,7 @@ import {
 import { loadTlsMaterial } from './net/tls-material.ts';
 import { StartRollback } from './start-rollback.ts';
 import { ConnectionLog } from './log/connection-log.ts';
+import { startPresence } from './presence/start-presence.ts';
 import { createLogger, type Logger } from './log/logger.ts';
 import type { BrokerOptions } from './options.ts';
 import { trustListOf } from './net/proxy-protocol.ts';
@@ -104,6 +105,10 @@ async function startParts(
   signal?.throwIfAborted();
   const pools = new HandlerPools({ logger, ...(cluster !== undefined && { coordinator: cluster.pools }) });
   rollback.add(() => pools.close());
+  // Presence: users' online/offline for handlers granted it (broker/presence/).
+  const presence = await startPresence(options, logger, cluster, signal);
+  rollback.add(() => presence.close());
+  signal?.throwIfAborted();
   const gate = new ConnectGate(options.limits.connect);
   const connectionLog = new ConnectionLog(logger);
   const adapter = createAdapter({
@@ -116,7 +121,7 @@ async function startParts(
     topics: options.limits.topics,
     maxSubscriptionsPerConnection: options.limits.maxSubscriptionsPerConnection,
     publishRate: options.limits.publishRate,
-    observers: [connectionLog],
+    observers: [connectionLog, presence],
   });
   const aedes = await Aedes.createBroker({
     ...AEDES_TUNING,
@@ -135,6 +140,7 @@ async function startParts(
   // Pools and expiry timers follow aedes' own client events (broker/aedes/client-lifecycle.ts).
   adapter.attach(aedes);
   connectionLog.attach(aedes);
+  await presence.attach(aedes);
   // Accepted: packets up to MAX_PACKET_SIZE from now on (MAX_CONNECT_PACKET_SIZE before).
   aedes.on('clientReady', (client) => markAuthenticated(client.conn));
   aedes.on('clientError', (client, error) =>
@@ -183,6 +189,7 @@ async function startParts(
       const stopped = Promise.all(listeners.map((listener) => listener.close()));
       await cluster?.leave();
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
+      await presence.close();
       await cluster?.close();
       pools.close();
       await stopped;

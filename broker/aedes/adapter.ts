@@ -10,7 +10,7 @@ import type {
   Client,
   PublishPacket,
 } from 'aedes';
-import { CashewError, type ErrorCode } from '../../protocol/index.ts';
+import { CashewError, isPresenceTopic, type ErrorCode } from '../../protocol/index.ts';
 import { auditRefusal, type AuditAction } from '../log/audit.ts';
 import type { HandlerPools } from '../pools/handler-pools.ts';
 import { clientIdBelongsTo, describeIdentity, identityFromClaims, type Identity } from '../auth/identity.ts';
@@ -225,7 +225,8 @@ export function createAdapter(context: AdapterContext): Adapter {
       publisherId: publisherIdOf(packet),
     });
     if (decision.allowed) {
-      if (identity.role === 'user') return packet;
+      // A presence event goes to every presence-granted handler connection, each keeping its own view.
+      if (identity.role === 'user' || isPresenceTopic(packet.topic)) return packet;
       // A command for a handler: one member of its pool serves it.
       const filter = `+/${packet.topic.slice(packet.topic.indexOf('/') + 1)}`;
       return pools.route(identity.name, client, packet, filter);
