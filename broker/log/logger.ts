@@ -1,9 +1,11 @@
 // Structured logs with a level (pino). One JSON object per line, unless a person is watching: on a
 // terminal the same records are printed pretty and coloured (pino-pretty, in this thread, written
 // synchronously so that nothing is lost when the process exits). LOG_FORMAT decides: `auto` (pretty
-// on a terminal, JSON otherwise), `json`, or `pretty`.
+// on a terminal, JSON otherwise), `json`, or `pretty`. pino-pretty is loaded only then: it adds
+// ~150 ms to the start of every process (broker, handler) that writes JSON.
+import { createRequire } from 'node:module';
 import { pino, type Logger } from 'pino';
-import pinoPretty from 'pino-pretty';
+import type PinoPretty from 'pino-pretty';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -35,6 +37,7 @@ export function createLogger(
   if (destination !== undefined) return pino(options, destination);
   const terminal = process.stdout.isTTY === true;
   if (!prettyOutput(format, terminal)) return pino(options);
+  const pinoPretty = createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
   return pino(
     options,
     pinoPretty({
