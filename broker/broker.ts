@@ -18,6 +18,8 @@ import {
 } from './net/listeners.ts';
 import { loadTlsMaterial } from './net/tls-material.ts';
 import { StartRollback } from './start-rollback.ts';
+import { ConnectionLog } from './log/connection-log.ts';
+import { startPresence } from './presence/start-presence.ts';
 import { createLogger, type Logger } from './log/logger.ts';
 import type { BrokerOptions } from './options.ts';
 import { trustListOf } from './net/proxy-protocol.ts';
@@ -107,6 +109,10 @@ async function startParts(
   signal?.throwIfAborted();
   const pools = new HandlerPools({ logger, ...(cluster !== undefined && { coordinator: cluster.pools }) });
   rollback.add(() => pools.close());
+  // Presence: users' online/offline for handlers granted it (broker/presence/).
+  const presence = await startPresence(options, logger, cluster, signal);
+  rollback.add(() => presence.close());
+  signal?.throwIfAborted();
   const gate = new ConnectGate(options.limits.connect);
   if (cluster !== undefined) gate.shareUserConnections(cluster.userConnections);
   const { sessions } = options.limits;
@@ -116,6 +122,7 @@ async function startParts(
     sessions.queue,
     auditQueueDrops(logger, sessions.queue),
   );
+  const connectionLog = new ConnectionLog(logger);
   const adapter = createAdapter({
     verifier,
     logger,
@@ -127,6 +134,7 @@ async function startParts(
     maxFiltersPerSubscribe: options.limits.maxFiltersPerSubscribe,
     publishRate: options.limits.publishRate,
     retained: cluster?.retained ?? memory.retained,
+    observers: [connectionLog, presence],
   });
   const persistence =
     cluster?.persistence ?? (deps.aedes?.persistence as SessionRemoval | undefined) ?? memory;
@@ -156,6 +164,8 @@ async function startParts(
   });
   sessionExpiry.attach(aedes);
   rollback.add(() => sessionExpiry.close());
+  connectionLog.attach(aedes);
+  await presence.attach(aedes);
   // Accepted: packets up to MAX_PACKET_SIZE from now on (MAX_CONNECT_PACKET_SIZE before).
   aedes.on('clientReady', (client) => markAuthenticated(client.conn));
   aedes.on('clientError', (client, error) =>
@@ -200,10 +210,12 @@ async function startParts(
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
     (closing ??= (async () => {
+      connectionLog.stopping();
       const stopped = Promise.all(listeners.map((listener) => listener.close()));
       await cluster?.leave();
       await sessionExpiry.close();
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
+      await presence.close();
       await cluster?.close();
       pools.close();
       await stopped;

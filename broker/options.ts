@@ -2,7 +2,7 @@
 // The token settings are resolved by broker/auth/token-options.ts, the limits by broker/limits/limits.ts.
 import { CashewError } from '../protocol/index.ts';
 import { isAddressOrSubnet } from './net/proxy-protocol.ts';
-import { LOG_LEVELS, type LogLevel } from './log/logger.ts';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './log/logger.ts';
 import { resolveTokenOptions, TOKEN_SETTINGS } from './auth/token-options.ts';
 import type { TokenOptions } from './auth/token-options.ts';
 import { LIMIT_SETTINGS, resolveLimits, type Limits } from './limits/limits.ts';
@@ -29,12 +29,16 @@ export interface BrokerOptions {
   certsDir: string;
   token: TokenOptions;
   logLevel: LogLevel;
+  /** `auto` (pretty on a terminal, JSON otherwise), `json` or `pretty` (`LOG_FORMAT`, default auto). */
+  logFormat: LogFormat;
   /** Redis for scale-out (`REDIS_URL`); in-memory when absent. */
   redisUrl?: string;
   /** Stable broker node id (`NODE_ID`); with Redis, the host name when absent (docs/scaling.md). */
   nodeId?: string;
   /** Cluster heartbeat, ms (`CLUSTER_HEARTBEAT_MS`, default 1000): wills of a dead node within 7×. */
   clusterHeartbeatMs: number;
+  /** A user's last device gone for this long before presence says offline, ms (`PRESENCE_GRACE_MS`, default 5000). */
+  presenceGraceMs: number;
   /** PROXY protocol v1/v2 on the TLS and WSS listeners (`PROXY_PROTOCOL`, default false). */
   proxyProtocol: boolean;
   /** Peers whose PROXY header is believed (`TRUSTED_PROXIES`, addresses and CIDRs; required with it). */
@@ -51,6 +55,7 @@ export const DEFAULT_MQTTS_PORT = 8883;
 export const DEFAULT_WSS_PORT = 8884;
 export const DEFAULT_CERTS_DIR = 'certs/dev';
 export const DEFAULT_CLUSTER_HEARTBEAT_MS = 1000;
+export const DEFAULT_PRESENCE_GRACE_MS = 5000;
 /** Node ids become parts of Redis keys and `$SYS/<id>/…` topics: no `/`, `:`, `+`, `#`. */
 const NODE_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -67,9 +72,11 @@ export const SETTINGS = [
   'CERTS_DIR',
   ...TOKEN_SETTINGS,
   'LOG_LEVEL',
+  'LOG_FORMAT',
   'REDIS_URL',
   'NODE_ID',
   'CLUSTER_HEARTBEAT_MS',
+  'PRESENCE_GRACE_MS',
   'PROXY_PROTOCOL',
   'TRUSTED_PROXIES',
   'DEV_TOKENS',
@@ -148,6 +155,10 @@ export function resolveOptions(settings: Settings): BrokerOptions {
   const clusterHeartbeatMs = heartbeat === undefined ? DEFAULT_CLUSTER_HEARTBEAT_MS : Number(heartbeat);
   if (!Number.isInteger(clusterHeartbeatMs) || clusterHeartbeatMs < 100 || clusterHeartbeatMs > 60_000)
     throw invalid('CLUSTER_HEARTBEAT_MS', heartbeat ?? '', 'whole milliseconds 100-60000');
+  const grace = nonEmpty(settings, 'PRESENCE_GRACE_MS');
+  const presenceGraceMs = grace === undefined ? DEFAULT_PRESENCE_GRACE_MS : Number(grace);
+  if (!Number.isInteger(presenceGraceMs) || presenceGraceMs < 0 || presenceGraceMs > 300_000)
+    throw invalid('PRESENCE_GRACE_MS', grace ?? '', 'whole milliseconds 0-300000');
   const proxyProtocol = oneOf(settings, 'PROXY_PROTOCOL', ['true', 'false'], 'false') === 'true';
   const trustedProxies = (nonEmpty(settings, 'TRUSTED_PROXIES') ?? '')
     .split(',')
@@ -172,9 +183,11 @@ export function resolveOptions(settings: Settings): BrokerOptions {
     certsDir: nonEmpty(settings, 'CERTS_DIR') ?? DEFAULT_CERTS_DIR,
     token,
     logLevel: oneOf(settings, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    logFormat: oneOf(settings, 'LOG_FORMAT', LOG_FORMATS, 'auto'),
     ...(redisUrl !== undefined && { redisUrl }),
     ...(nodeId !== undefined && { nodeId }),
     clusterHeartbeatMs,
+    presenceGraceMs,
     proxyProtocol,
     trustedProxies,
     devTokens,

@@ -18,7 +18,7 @@ Settings: docs/configuration.md (environment, .env file, flags).`;
 export async function brokerCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: SETTING_FLAGS, strict: true });
   const options = resolveOptions(settingsFrom(process.env, values));
-  const logger = createLogger(options.logLevel);
+  const logger = createLogger(options.logLevel, undefined, options.logFormat);
   // Listen for the stop signal before starting: a Ctrl-C during start aborts it.
   const starting = new AbortController();
   let onSignal: (signal: NodeJS.Signals) => void = () => undefined;

@@ -64,7 +64,12 @@ async function tokenSource(handler: Handler, options: BrokerOptions): Promise<()
     throw new CashewError('ERR_CONFIG_INVALID', 'CASHEW_TOKEN: a handler token from your identity provider');
   const secret = options.token.secret ?? (await ensureDevSecret(options.certsDir));
   const subject = {
-    handler: { name: handler.name, commands: Object.keys(handler.commands), events: handler.events },
+    handler: {
+      name: handler.name,
+      commands: Object.keys(handler.commands),
+      events: handler.events,
+      ...(handler.presence !== undefined && { presence: true as const }),
+    },
   };
   // A fresh dev token on every (re)connect.
   return () =>
@@ -87,7 +92,9 @@ export async function handlerCommand(args: string[]): Promise<number> {
   if (positionals.length > 1) throw new UsageError(`one module per process, not ${positionals.length}`);
   const options = resolveOptions(settingsFrom(process.env, values));
   const handler = await loadHandler(modulePath);
-  const logger = createLogger(options.logLevel).child({ handler: handler.name });
+  const logger = createLogger(options.logLevel, undefined, options.logFormat).child({
+    handler: handler.name,
+  });
   const url = values.url ?? process.env.CASHEW_URL ?? `mqtts://localhost:${DEFAULT_MQTTS_PORT}`;
   const caPath = process.env.CASHEW_CA ?? join(options.certsDir, 'ca.crt');
   const ca = existsSync(caPath) ? await readFile(caPath) : undefined;

@@ -10,14 +10,15 @@ import { SETTING_FLAGS, settingsFrom } from './settings.ts';
 import { UsageError } from './usage-error.ts';
 
 export const USAGE = `usage: cashew token --user <userId> [--ttl <seconds>]
-       cashew token --handler <name> --commands a,b [--events c,d] [--ttl <seconds>]
+       cashew token --handler <name> --commands a,b [--events c,d] [--presence] [--ttl <seconds>]
 Signs an HS256 dev token with JWT_SECRET (or the dev secret in CERTS_DIR) and prints it.
   --user <userId>     a device of this user (valid 1 hour)
   --handler <name>    a handler process (valid 30 days) serving --commands, emitting --events;
                       '*' grants every command or event (explicit wildcard)
+  --presence          the handler also receives users' presence events
   --ttl <seconds>     lifetime instead of the default
 Refused (exit 2): neither or both of --user and --handler, --commands/--events with --user,
-a handler with no command.`;
+a handler with no command (and no --presence), --presence with --user.`;
 
 function names(list: string | undefined, flag: string): string[] {
   const items = (list ?? '').split(',').filter((item) => item !== '');
@@ -32,6 +33,7 @@ interface SubjectFlags {
   readonly handler?: string | undefined;
   readonly commands?: string | undefined;
   readonly events?: string | undefined;
+  readonly presence?: boolean | undefined;
 }
 
 /** The token's subject from the flags, or a UsageError naming what does not fit. */
@@ -39,8 +41,10 @@ export function subjectFrom(flags: SubjectFlags): TokenSubject {
   if (flags.user !== undefined && flags.handler !== undefined)
     throw new UsageError('--user and --handler exclude each other: a token is for a user or a handler');
   if (flags.user !== undefined) {
-    if (flags.commands !== undefined || flags.events !== undefined)
-      throw new UsageError('--commands and --events are grants of a handler token, not of a user token');
+    if (flags.commands !== undefined || flags.events !== undefined || flags.presence === true)
+      throw new UsageError(
+        '--commands, --events and --presence are grants of a handler token, not of a user token',
+      );
     if (!isValidUserId(flags.user))
       throw new UsageError(`--user: invalid user id ${JSON.stringify(flags.user)}`);
     return { user: flags.user };
@@ -49,9 +53,13 @@ export function subjectFrom(flags: SubjectFlags): TokenSubject {
     if (!isValidName(flags.handler))
       throw new UsageError(`--handler: invalid name ${JSON.stringify(flags.handler)}`);
     const commands = names(flags.commands, 'commands');
-    if (commands.length === 0)
+    const presence = flags.presence === true;
+    if (commands.length === 0 && !presence)
       throw new UsageError(`--handler ${flags.handler}: a handler token needs --commands (a,b or '*')`);
-    return { handler: { name: flags.handler, commands, events: names(flags.events, 'events') } };
+    const events = names(flags.events, 'events');
+    return {
+      handler: { name: flags.handler, commands, events, ...(presence && { presence: true as const }) },
+    };
   }
   throw new UsageError('give --user <userId> or --handler <name> (cashew token --help)');
 }
@@ -75,6 +83,7 @@ export async function tokenCommand(
       handler: { type: 'string' },
       commands: { type: 'string' },
       events: { type: 'string' },
+      presence: { type: 'boolean' },
       ttl: { type: 'string' },
     },
     strict: true,

@@ -16,6 +16,7 @@ import { EventDedupe } from './event-dedupe.ts';
 import { userIdOf } from './jwt-claims.ts';
 import { parseOptions, type ConnectOptions, type ResolvedOptions } from './options.ts';
 import { PendingRequests } from './pending-requests.ts';
+import { observePresence, type PresenceListener } from './presence.ts';
 
 export interface EventMeta {
   readonly topic: string;
@@ -160,6 +161,11 @@ export class CashewClient {
       this.#observers.delete(event);
       await this.#connection.unsubscribe(`${this.userId}/${event}`).catch(() => undefined);
     };
+  }
+
+  /** Presence events a handler relays to this user (`<userId>/presence`); see client-sdk/presence.ts. */
+  observePresence(listener: PresenceListener): Promise<() => Promise<void>> {
+    return observePresence(this, listener, this.#options.logger);
   }
 
   /**

@@ -2,6 +2,7 @@
 // it may emit. A returned value is the reply; a thrown HandlerError is a coded error reply.
 import type { Logger } from 'pino';
 import { CashewError, isValidName } from '../protocol/index.ts';
+import type { PresenceFunction } from './presence.ts';
 
 export interface CommandContext<T = unknown> {
   /** The sender, from the topic's first level (verified by the broker), never from the payload. */
@@ -26,6 +27,8 @@ export interface HandlerDefinition {
   readonly commands: Readonly<Record<string, CommandFunction>>;
   /** The events this handler emits (its token must grant them). */
   readonly events?: readonly string[];
+  /** Called with users' presence events (its token must grant `presence`); see handlers/presence.ts. */
+  readonly presence?: PresenceFunction;
 }
 
 export interface Handler extends HandlerDefinition {
@@ -37,8 +40,11 @@ export function defineHandler(definition: HandlerDefinition): Handler {
   if (!isValidName(definition.name))
     throw new CashewError('ERR_CONFIG_INVALID', `handler name ${JSON.stringify(definition.name)} is invalid`);
   const commands = Object.keys(definition.commands);
-  if (commands.length === 0)
-    throw new CashewError('ERR_CONFIG_INVALID', `handler ${definition.name} serves no command`);
+  if (commands.length === 0 && definition.presence === undefined)
+    throw new CashewError(
+      'ERR_CONFIG_INVALID',
+      `handler ${definition.name} serves no command and observes no presence`,
+    );
   for (const name of [...commands, ...(definition.events ?? [])]) {
     if (!isValidName(name))
       throw new CashewError(

@@ -11,12 +11,15 @@ import {
   HANDLER_CLIENT_ID_PREFIX,
   HandlerError,
   GRANT_ALL,
+  isPresenceTopic,
   parseUserTopic,
+  PRESENCE_FILTER,
   replyTopic,
   type ReplyEnvelope,
 } from '../protocol/index.ts';
 import type { CommandContext, Handler } from './define.ts';
 import { processWithDeferredAck } from './deferred-ack.ts';
+import { PresenceObservers, type PresenceListener } from './presence.ts';
 
 export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
 export const DEFAULT_PUBLISH_TIMEOUT_MS = 10_000;
@@ -41,6 +44,11 @@ export interface RunningHandler {
   readonly clientId: string;
   /** Commands being processed now. */
   readonly inFlight: number;
+  /**
+   * Calls `listener` with every user's presence event (the token must grant `presence`); resolves
+   * once the broker granted the subscription. The function returned stops observing.
+   */
+  observePresence(listener: PresenceListener): Promise<() => Promise<void>>;
   /** Unsubscribes (no new commands come), waits for in-flight ones, disconnects. */
   stop(): Promise<{ drained: boolean }>;
 }
@@ -99,7 +107,18 @@ export async function runHandler(handler: Handler, options: RunOptions): Promise
   let inFlight = 0;
   let idle: (() => void) | undefined;
 
+  async function emit(userId: string, event: string, data?: unknown): Promise<void> {
+    if (!events.has(event) && !events.has(GRANT_ALL))
+      throw new CashewError(
+        'ERR_PUBLISH_NOT_AUTHORIZED',
+        `event ${event} is not declared by ${handler.name}`,
+      );
+    await publishWithin(client, `${userId}/${event}`, encodeData(data), publishTimeoutMs);
+  }
+  const presence = new PresenceObservers(logger, emit);
+
   async function serve(packet: IPublishPacket): Promise<void> {
+    if (isPresenceTopic(packet.topic)) return presence.dispatch(packet.payload as Buffer);
     const topic = parseUserTopic(packet.topic);
     const command = topic?.name;
     const serveCommand = command === undefined ? undefined : handler.commands[command];
@@ -116,14 +135,7 @@ export async function runHandler(handler: Handler, options: RunOptions): Promise
       payload,
       requestId: envelope.id,
       log: logger.child({ command: topic.name, userId: topic.userId }),
-      emit: async (userId, event, data) => {
-        if (!events.has(event) && !events.has(GRANT_ALL))
-          throw new CashewError(
-            'ERR_PUBLISH_NOT_AUTHORIZED',
-            `event ${event} is not declared by ${handler.name}`,
-          );
-        await publishWithin(client, `${userId}/${event}`, encodeData(data), publishTimeoutMs);
-      },
+      emit,
     };
     const started = Date.now();
     let reply: ReplyEnvelope | undefined;
@@ -163,18 +175,47 @@ export async function runHandler(handler: Handler, options: RunOptions): Promise
   try {
     // One filter per SUBSCRIBE (mqtt.js fails a whole packet on one 0x80).
     for (const command of Object.keys(handler.commands)) await connection.subscribe(commandFilter(command));
+    if (handler.presence !== undefined) {
+      presence.add(handler.presence);
+      await connection.subscribe(PRESENCE_FILTER);
+    }
   } catch (error) {
     await connection.close();
     throw error;
   }
-  logger.info({ clientId, commands: Object.keys(handler.commands), events: handler.events }, 'handler ready');
+  logger.info(
+    {
+      clientId,
+      commands: Object.keys(handler.commands),
+      events: handler.events,
+      presence: presence.size > 0,
+    },
+    'handler ready',
+  );
+
+  async function observePresence(listener: PresenceListener): Promise<() => Promise<void>> {
+    const remove = presence.add(listener);
+    try {
+      if (presence.size === 1) await connection.subscribe(PRESENCE_FILTER);
+    } catch (error) {
+      remove();
+      throw error;
+    }
+    return async () => {
+      remove();
+      if (presence.size === 0) await connection.unsubscribe(PRESENCE_FILTER).catch(() => undefined);
+    };
+  }
 
   async function stop(): Promise<{ drained: boolean }> {
     const timeoutMs = options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
     if (client.connected) {
       await Promise.race([
         Promise.all(
-          Object.keys(handler.commands).map((command) => connection.unsubscribe(commandFilter(command))),
+          [
+            ...Object.keys(handler.commands).map(commandFilter),
+            ...(presence.size > 0 ? [PRESENCE_FILTER] : []),
+          ].map((filter) => connection.unsubscribe(filter)),
         ),
         new Promise((resolve) => setTimeout(resolve, timeoutMs).unref()),
       ]).catch(() => undefined);
@@ -198,6 +239,7 @@ export async function runHandler(handler: Handler, options: RunOptions): Promise
     get inFlight() {
       return inFlight;
     },
+    observePresence,
     stop,
   };
 }

@@ -26,3 +26,15 @@ export {
   HandlerError,
 } from './envelope.ts';
 export type { CommandEnvelope, ReplyEnvelope, WireError, Payload } from './envelope.ts';
+export {
+  PRESENCE_TOPIC_PREFIX,
+  PRESENCE_FILTER,
+  PRESENCE_EVENT,
+  presenceTopic,
+  isPresenceTopic,
+  presenceUserOf,
+  isPresenceEvent,
+  encodePresence,
+  decodePresence,
+} from './presence.ts';
+export type { PresenceEvent } from './presence.ts';

@@ -10,7 +10,7 @@ import type {
   Client,
   PublishPacket,
 } from 'aedes';
-import { CashewError, type ErrorCode } from '../../protocol/index.ts';
+import { CashewError, isPresenceTopic, type ErrorCode } from '../../protocol/index.ts';
 import { auditRefusal, type AuditAction } from '../log/audit.ts';
 import type { HandlerPools } from '../pools/handler-pools.ts';
 import { clientIdBelongsTo, describeIdentity, type Identity } from '../auth/identity.ts';
@@ -29,7 +29,7 @@ import {
 import type { TokenVerifier } from '../auth/verify.ts';
 import { declaredWill, remoteAddressOf } from './client-internals.ts';
 import { ClientLimits, type ClientLimitsOptions } from './client-limits.ts';
-import { ClientLifecycle, type Registrations } from './client-lifecycle.ts';
+import { ClientLifecycle, type ClientObserver, type Registrations } from './client-lifecycle.ts';
 import { publisherIdOf } from './packet-internals.ts';
 import { REFUSED_TOPIC, returnCodeOf, SUBACK_FAILURE } from './return-codes.ts';
 
@@ -40,6 +40,8 @@ export interface AdapterContext extends ClientLimitsOptions {
   readonly gate: ConnectGate;
   /** Retained messages per partition: the persistence's own index (memory or Redis). */
   readonly retained: RetainedQuota;
+  /** Told of every admitted client and its release (presence, the connection log). */
+  readonly observers?: readonly ClientObserver[];
 }
 
 export type AedesHooks = Required<
@@ -84,6 +86,7 @@ export function createAdapter(context: AdapterContext): Adapter {
   const lifecycle = new ClientLifecycle({
     pools,
     gate,
+    ...(context.observers !== undefined && { observers: context.observers }),
     onExpired: (client, identity) => {
       refuse('expire', client, identity, 'ERR_TOKEN_EXPIRED_SESSION', 'token expired');
       client.close();
@@ -246,7 +249,8 @@ export function createAdapter(context: AdapterContext): Adapter {
       publisherId: publisherIdOf(packet),
     });
     if (decision.allowed) {
-      if (identity.role === 'user') return packet;
+      // A presence event goes to every presence-granted handler connection, each keeping its own view.
+      if (identity.role === 'user' || isPresenceTopic(packet.topic)) return packet;
       // A command for a handler: one member of its pool serves it.
       const filter = `+/${packet.topic.slice(packet.topic.indexOf('/') + 1)}`;
       return pools.route(identity.name, client, packet, filter);

@@ -34,18 +34,29 @@ export interface Registrations {
   readonly poolMembers: number;
 }
 
+/**
+ * Told of each admitted client and of its release, in pairs (presence, the connection log): what an
+ * observer holds for a client it frees on `released`.
+ */
+export interface ClientObserver {
+  admitted(client: Client, identity: Identity): void;
+  released(client: Client, identity: Identity): void;
+}
+
 export interface ClientLifecycleOptions {
   readonly pools: HandlerPools;
   /** Counts admitted connections, in total and per user (broker/limits/connect-gate.ts). */
   readonly gate: ConnectGate;
   /** Called when an admitted client's token expires; expected to close the client. */
   readonly onExpired: (client: Client, identity: Identity) => void;
+  readonly observers?: readonly ClientObserver[];
 }
 
 export class ClientLifecycle {
   readonly #pools: HandlerPools;
   readonly #gate: ConnectGate;
   readonly #onExpired: (client: Client, identity: Identity) => void;
+  readonly #observers: readonly ClientObserver[];
   /** Verified identities, from `authenticate` on: held only as long as aedes holds the client. */
   readonly #verified = new WeakMap<Client, Identity>();
   /** Admitted clients and their expiry timers; every entry is removed on `clientDisconnect`. */
@@ -57,6 +68,7 @@ export class ClientLifecycle {
     this.#pools = options.pools;
     this.#gate = options.gate;
     this.#onExpired = options.onExpired;
+    this.#observers = options.observers ?? [];
   }
 
   /** Wires the lifecycle to aedes' `client` and `clientDisconnect` events. */
@@ -81,6 +93,7 @@ export class ClientLifecycle {
     this.#arm(client, identity);
     this.#gate.opened(identity.role === 'user' ? identity.userId : undefined);
     if (identity.role === 'handler') this.#pools.join(identity.name, client);
+    for (const observer of this.#observers) observer.admitted(client, identity);
   }
 
   /** aedes unregistered the client: everything `admit` registered is undone. */
@@ -94,6 +107,7 @@ export class ClientLifecycle {
     this.#admitted.delete(client);
     this.#gate.closed(identity?.role === 'user' ? identity.userId : undefined);
     if (identity?.role === 'handler') this.#pools.leave(identity.name, client);
+    if (identity !== undefined) for (const observer of this.#observers) observer.released(client, identity);
   }
 
   registrations(): Registrations {

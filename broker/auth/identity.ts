@@ -26,6 +26,8 @@ export interface HandlerIdentity {
   readonly name: string;
   readonly commands: Grant;
   readonly events: Grant;
+  /** Receives users' presence events: only with `"presence": true` in the handler claim. */
+  readonly presence?: true;
   readonly expiresAt: number;
 }
 
@@ -84,11 +86,14 @@ export function identityFromClaims(
     if (!isRecord(handler) || !isValidName(handler.name)) {
       throw new CashewError('ERR_IDENTITY_INVALID', 'the handler claim needs a valid name');
     }
+    if (handler.presence !== undefined && typeof handler.presence !== 'boolean')
+      throw new CashewError('ERR_IDENTITY_INVALID', 'handler.presence must be true or false');
     return {
       role: 'handler',
       name: handler.name,
       commands: grantOf(handler.commands, 'commands'),
       events: grantOf(handler.events, 'events'),
+      ...(handler.presence === true && { presence: true }),
       expiresAt,
     };
   }

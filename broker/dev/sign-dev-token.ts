@@ -8,6 +8,8 @@ export type TokenSubject =
         readonly name: string;
         readonly commands: readonly string[];
         readonly events: readonly string[];
+        /** Receives users' presence events. */
+        readonly presence?: true;
       };
     };
 

@@ -3,7 +3,10 @@ import {
   GRANT_ALL,
   HANDLER_CLIENT_ID_PREFIX,
   isValidName,
+  isPresenceTopic,
   isValidUserId,
+  PRESENCE_FILTER,
+  presenceUserOf,
   REPLY_LEVEL,
 } from '../../protocol/index.ts';
 import type { Grant, HandlerIdentity, Identity } from '../auth/identity.ts';
@@ -29,8 +32,20 @@ function levelsOf(topic: string): string[] {
   return topic.split('/');
 }
 
+/**
+ * Presence (`$cashew/presence/<userId>`) is for handlers granted it: every user's (`$cashew/presence/+`)
+ * or one user's. No user sees another's presence unless a handler relays it.
+ */
+function authorizePresenceSubscription(identity: Identity, filter: string): Decision {
+  if (identity.role === 'user') return refuse('presence is for handlers granted it');
+  if (identity.presence !== true) return refuse('presence is not granted');
+  if (filter === PRESENCE_FILTER || presenceUserOf(filter) !== undefined) return ALLOWED;
+  return refuse('presence filters are $cashew/presence/+ or $cashew/presence/<userId>');
+}
+
 /** Users subscribe inside their own partition; handlers to `+/<command>` for the commands they serve. */
 export function authorizeSubscription(identity: Identity, filter: string): Decision {
+  if (isPresenceTopic(filter)) return authorizePresenceSubscription(identity, filter);
   if (filter.startsWith('$')) return refuse('$-topics are reserved');
   if (identity.role === 'user') {
     const first = filter === identity.userId || filter.startsWith(identity.partitionPrefix);
@@ -76,8 +91,9 @@ export function authorizePublication(identity: Identity, topic: string): Decisio
 export function mayReceive(identity: Identity, topic: string): boolean {
   if (identity.role === 'user')
     return topic.startsWith(identity.partitionPrefix) || topic === identity.userId;
+  if (topic.charCodeAt(0) === 36 /* $ */) return identity.presence === true && isPresenceTopic(topic);
   const slash = topic.indexOf('/');
-  if (slash <= 0 || topic.charCodeAt(0) === 36 /* $ */ || topic.indexOf('/', slash + 1) !== -1) return false;
+  if (slash <= 0 || topic.indexOf('/', slash + 1) !== -1) return false;
   return granted(identity.commands, topic.slice(slash + 1));
 }
 
@@ -139,7 +155,7 @@ const HANDLER_PUBLICATION = refuse('a handler publication is not a user command'
  */
 export function authorizeDelivery(identity: Identity, delivery: Delivery): Decision {
   if (!mayReceive(identity, delivery.topic)) return OUTSIDE_RECEIVABLE;
-  if (identity.role === 'user') return ALLOWED;
+  if (identity.role === 'user' || isPresenceTopic(delivery.topic)) return ALLOWED;
   if (delivery.retain) return RETAINED_COMMAND;
   return isHandlerClientId(delivery.publisherId) ? HANDLER_PUBLICATION : ALLOWED;
 }

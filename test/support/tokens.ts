@@ -26,3 +26,17 @@ export function handlerToken(
     ...options,
   });
 }
+
+/** A handler token granted presence (`"presence": true` in the handler claim). */
+export function presenceHandlerToken(
+  name: string,
+  commands: string[] = [],
+  events: string[] = [],
+  options: jwt.SignOptions = {},
+): string {
+  return jwt.sign(
+    { sub: `handler:${name}`, handler: { name, commands, events, presence: true } },
+    TEST_SECRET,
+    { algorithm: 'HS256', expiresIn: 3600, ...options },
+  );
+}

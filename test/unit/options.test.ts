@@ -15,6 +15,8 @@ describe('resolveOptions', () => {
       wssPort: 8884,
       certsDir: 'certs/dev',
       logLevel: 'info',
+      logFormat: 'auto',
+      presenceGraceMs: 5000,
       token: { algorithms: ['HS256'], userClaim: 'sub', clockToleranceSec: 30, jwksCooldownMs: 30_000 },
     });
     expect(options.mqttPort).toBeUndefined();
@@ -41,8 +43,12 @@ describe('resolveOptions', () => {
       JWT_CLOCK_TOLERANCE: '0',
       REDIS_URL: 'redis://localhost:6379',
       NODE_ID: 'node-1',
+      LOG_FORMAT: 'json',
+      PRESENCE_GRACE_MS: '0',
     });
     expect(options).toMatchObject({
+      logFormat: 'json',
+      presenceGraceMs: 0,
       mode: 'production',
       host: '0.0.0.0',
       mqttsPort: 0,
@@ -84,6 +90,10 @@ describe('resolveOptions', () => {
     [{ JWT_CLOCK_TOLERANCE: 'abc' }, 'JWT_CLOCK_TOLERANCE'],
     [{ JWT_CLOCK_TOLERANCE: '3600' }, 'JWT_CLOCK_TOLERANCE'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ LOG_FORMAT: 'xml' }, 'LOG_FORMAT'],
+    [{ PRESENCE_GRACE_MS: '-1' }, 'PRESENCE_GRACE_MS'],
+    [{ PRESENCE_GRACE_MS: '1.5' }, 'PRESENCE_GRACE_MS'],
+    [{ PRESENCE_GRACE_MS: '300001' }, 'PRESENCE_GRACE_MS'],
     [{ REDIS_URL: 'http://localhost:6379' }, 'REDIS_URL'],
     [{ CASHEW_MODE: 'production', TLS_CERT: '/c', TLS_KEY: '/k' }, 'JWT_SECRET'],
     [{ CASHEW_MODE: 'production', JWT_SECRET: SECRET }, 'TLS_CERT'],
