@@ -67,7 +67,7 @@ async function perToken(runs: Runs): Promise<void> {
     const options = resolveOptions(keys.settings[alg]).token;
     const verifiers = new Map<Candidate, (token: string) => unknown>();
     for (const candidate of CANDIDATES) verifiers.set(candidate, await candidateVerifier(candidate, options));
-    const warm = tokensFor(alg, 300, 'w');
+    const warm = tokensFor(alg, 3000, 'w'); // JIT: every candidate's path compiled before any round
     for (const verify of verifiers.values()) for (const token of warm) await verify(token);
     for (let round = 0; round < rounds; round++) {
       const tokens = tokensFor(alg, tokenCount, `r${round}-`);

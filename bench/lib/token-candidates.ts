@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createVerifier } from 'fast-jwt';
 import { jwtVerify } from 'jose';
 import jwt from 'jsonwebtoken';
-import { identityFromClaims } from '../../broker/auth/identity.ts';
+import { identityFromClaims, type Identity } from '../../broker/auth/identity.ts';
 import type { Claims } from '../../broker/auth/claims.ts';
 import type { TokenOptions } from '../../broker/auth/token-options.ts';
 import { createTokenVerifier, type TokenVerifier } from '../../broker/auth/verify.ts';
@@ -16,8 +16,8 @@ export const CANDIDATES = ['today', 'cashew', 'fast-jwt', 'jose', 'jsonwebtoken'
 export type Candidate = (typeof CANDIDATES)[number];
 
 export const CANDIDATE_LABELS: Record<Candidate, string> = {
-  today: "today's code (hand-written, node:crypto)",
-  cashew: 'Cashew now (fast-jwt + Cashew rules + identity)',
+  today: "today's code (hand-written, node:crypto, + identity)",
+  cashew: 'Cashew now (fast-jwt + Cashew rules, + identity)',
   'fast-jwt': 'fast-jwt 6 (library alone)',
   jose: 'jose 6 (library alone)',
   jsonwebtoken: 'jsonwebtoken 9 (library alone)',
@@ -38,8 +38,16 @@ export async function candidateVerifier(candidate: Candidate, options: TokenOpti
   const { text, key } = keyMaterial(options);
   const algorithms = [...options.algorithms];
   switch (candidate) {
-    case 'today':
-      return handwrittenVerifier(text, options);
+    case 'today': {
+      // as the adapter called it: the async verify (which awaited the key), then the identity
+      const verify = handwrittenVerifier(text, options);
+      return async (token) =>
+        identityFromClaims(
+          await Promise.resolve(verify(token)),
+          options.userClaim,
+          options.clockToleranceSec,
+        );
+    }
     case 'cashew': {
       const verifier = await createTokenVerifier(options);
       return (token) => verifier.verify(token);
@@ -59,6 +67,10 @@ export async function candidateTokenVerifier(
   options: TokenOptions,
 ): Promise<TokenVerifier> {
   if (candidate === 'cashew') return createTokenVerifier(options);
+  if (candidate === 'today') {
+    const verifyOne = await candidateVerifier(candidate, options);
+    return { keySets: [], verify: (token) => verifyOne(token) as Promise<Identity> };
+  }
   const verifyOne = await candidateVerifier(candidate, options);
   return {
     keySets: [],

@@ -138,6 +138,8 @@ describe('clients that go away while their token is verified (JWKS answering lat
       JWT_SECRET: '',
       JWKS_URL: jwks.url,
       JWKS_COOLDOWN_MS: '0',
+      // the failed fetch at start is retried after a backoff: 10 ms, long over before the first CONNECT
+      JWKS_RETRY_MS: '10',
       JWT_ALGORITHMS: 'ES256',
     });
   });
