@@ -114,6 +114,7 @@ async function startParts(
     topics: options.limits.topics,
     maxSubscriptionsPerConnection: options.limits.maxSubscriptionsPerConnection,
     publishRate: options.limits.publishRate,
+    tokenRefreshIntervalMs: options.limits.tokenRefreshIntervalMs,
   });
   const aedes = await Aedes.createBroker({
     ...AEDES_TUNING,

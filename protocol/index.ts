@@ -26,3 +26,14 @@ export {
   HandlerError,
 } from './envelope.ts';
 export type { CommandEnvelope, ReplyEnvelope, WireError, Payload } from './envelope.ts';
+export {
+  TOKEN_REFRESH_TOPIC,
+  TOKEN_REFRESH_REPLY_TOPIC,
+  encodeRefreshRequest,
+  decodeRefreshRequest,
+  encodeRefreshReply,
+  decodeRefreshReply,
+  refreshError,
+  PERMANENT_REFRESH_CODES,
+} from './token-refresh.ts';
+export type { TokenRefreshRequest, TokenRefreshReply } from './token-refresh.ts';

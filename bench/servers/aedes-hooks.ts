@@ -24,6 +24,7 @@ const adapter = createAdapter({
   topics: options.limits.topics,
   maxSubscriptionsPerConnection: options.limits.maxSubscriptionsPerConnection,
   publishRate: options.limits.publishRate,
+  tokenRefreshIntervalMs: options.limits.tokenRefreshIntervalMs,
 });
 const aedes = await Aedes.createBroker({ ...AEDES_TUNING, ...adapter.hooks });
 adapter.attach(aedes);

@@ -23,6 +23,7 @@ import {
   authorizePublication,
   authorizeSubscription,
   authorizeWill,
+  isTokenRefresh,
   NOT_AUTHENTICATED,
   type Decision,
 } from '../policy/policy.ts';
@@ -32,6 +33,7 @@ import { ClientLimits, type ClientLimitsOptions } from './client-limits.ts';
 import { ClientLifecycle, type Registrations } from './client-lifecycle.ts';
 import { publisherIdOf } from './packet-internals.ts';
 import { REFUSED_TOPIC, returnCodeOf, SUBACK_FAILURE } from './return-codes.ts';
+import { TokenRefresh } from './token-refresh.ts';
 
 export interface AdapterContext extends ClientLimitsOptions {
   readonly verifier: TokenVerifier;
@@ -39,6 +41,8 @@ export interface AdapterContext extends ClientLimitsOptions {
   readonly logger: Logger;
   readonly pools: HandlerPools;
   readonly gate: ConnectGate;
+  /** Least time between two in-band token refreshes of one connection, ms. */
+  readonly tokenRefreshIntervalMs: number;
 }
 
 export type AedesHooks = Required<
@@ -84,6 +88,15 @@ export function createAdapter(context: AdapterContext): Adapter {
       refuse('expire', client, identity, 'ERR_TOKEN_EXPIRED_SESSION', 'token expired');
       client.close();
     },
+  });
+
+  const refresh = new TokenRefresh({
+    verifier,
+    token,
+    logger,
+    lifecycle,
+    intervalMs: context.tokenRefreshIntervalMs,
+    refuse,
   });
 
   function admit(client: Client, identity: Identity): void {
@@ -173,6 +186,11 @@ export function createAdapter(context: AdapterContext): Adapter {
   };
 
   const authorizePublish: AedesHooks['authorizePublish'] = (client, packet, done) => {
+    // A token refresh is the broker's to answer; the token in it reaches nobody and nothing stores it.
+    if (client !== null && isTokenRefresh(packet.topic)) {
+      refresh.handle(client, Buffer.from(packet.payload));
+      return dropPublication(packet, done);
+    }
     // A will of a client that died on another node arrives with no client, judged by its client id.
     const identity = client === null ? undefined : lifecycle.identityOf(client);
     const tooLong = limits.topic(packet.topic);

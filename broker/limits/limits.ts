@@ -22,6 +22,8 @@ export interface Limits {
   readonly publishRate: { readonly user: PublishRate; readonly handler: PublishRate };
   /** Who may connect how often, and how many at once (connect-gate.ts). */
   readonly connect: ConnectLimits;
+  /** Least time between two in-band token refreshes of one connection, ms (`TOKEN_REFRESH_INTERVAL_MS`). */
+  readonly tokenRefreshIntervalMs: number;
 }
 
 /** A CONNECT carries a client id, the token (Auth0 tokens with custom claims reach 4–8 KB) and a will. */
@@ -58,6 +60,8 @@ export const DEFAULT_MAX_CONNECTIONS_PER_USER = 128;
 export const DEFAULT_FLAPPING_MAX_CONNECTS = 30;
 export const DEFAULT_FLAPPING_WINDOW_MS = 60_000;
 export const DEFAULT_FLAPPING_BAN_MS = 60_000;
+/** A refresh costs a signature check (and maybe a JWKS fetch); a client needs one per token lifetime. */
+export const DEFAULT_TOKEN_REFRESH_INTERVAL_MS = 1000;
 
 export const LIMIT_SETTINGS = [
   'MAX_CONNECT_PACKET_SIZE',
@@ -78,6 +82,7 @@ export const LIMIT_SETTINGS = [
   'FLAPPING_MAX_CONNECTS',
   'FLAPPING_WINDOW_MS',
   'FLAPPING_BAN_MS',
+  'TOKEN_REFRESH_INTERVAL_MS',
 ] as const;
 export type LimitSetting = (typeof LIMIT_SETTINGS)[number];
 
@@ -174,5 +179,12 @@ export function resolveLimits(settings: Partial<Record<LimitSetting, string>>): 
       flappingWindowMs: whole(settings, 'FLAPPING_WINDOW_MS', DEFAULT_FLAPPING_WINDOW_MS, 1000, 86_400_000),
       flappingBanMs: whole(settings, 'FLAPPING_BAN_MS', DEFAULT_FLAPPING_BAN_MS, 0, 86_400_000),
     },
+    tokenRefreshIntervalMs: whole(
+      settings,
+      'TOKEN_REFRESH_INTERVAL_MS',
+      DEFAULT_TOKEN_REFRESH_INTERVAL_MS,
+      0,
+      3_600_000,
+    ),
   };
 }
