@@ -4,6 +4,7 @@
 // message or a packet Cashew builds (below) is not documented; `client.broker` is private. Pinned by
 // test/unit/aedes-boundary/session-internals.test.ts, which fails when an upgrade changes either.
 import type { Client } from 'aedes';
+import { deliverUnder } from './client-internals.ts';
 
 /** The persistence API used below (aedes types `persistence` as `any`). */
 interface PersistenceInternals {
@@ -14,17 +15,22 @@ interface ClientBroker {
   readonly broker: { readonly persistence: PersistenceInternals };
 }
 
+/** The brokerId of the broker's answers to one client: its own dedupe counter space in aedes. */
+const ANSWER_BROKER_ID = 'cashew-client-answer';
+let answerCounter = 0;
+
 /**
  * Writes a QoS 0 PUBLISH straight to this one connection: `client.publish` of a QoS 0 message is
  * `deliver0`, which bypasses the emitter (no other subscriber, no other node, no session store) and
- * still asks `authorizeForward`. Resolves once written (or dropped: the socket is gone).
+ * still asks `authorizeForward`. Under a dedupe key of its own (`deliverUnder`): with the broker's
+ * own id and counter, a message routed through Redis that was numbered before the answer but arrives
+ * after it would be dropped by aedes as already delivered. Resolves once written (or dropped).
  */
 export function writeToClient(client: Client, topic: string, payload: string): Promise<void> {
+  answerCounter += 1;
+  const key = { brokerId: ANSWER_BROKER_ID, brokerCounter: answerCounter };
   return new Promise((resolve) => {
-    client.publish(
-      { cmd: 'publish', topic, payload: Buffer.from(payload, 'utf8'), qos: 0, retain: false, dup: false },
-      () => resolve(),
-    );
+    deliverUnder(client, { topic, payload: Buffer.from(payload, 'utf8'), qos: 0 }, key, () => resolve());
   });
 }
 

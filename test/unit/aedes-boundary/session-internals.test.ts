@@ -36,6 +36,28 @@ describe('session-internals.ts (aedes 1.2 lib/client.js, lib/handlers/unsubscrib
     expect(emitted.filter((topic) => topic === '$x/answer')).toEqual([]);
   });
 
+  it('writeToClient: a message numbered before the answer but arriving after it is still delivered', async () => {
+    const bare = await start();
+    const serverSide = nextClient(bare);
+    const client = await connect(bare.tcpUrl, { clientId: 'late' });
+    const server = await serverSide;
+    await client.subscribeAsync('late/#', { qos: 0 });
+    const seen = recordMessages(client);
+    // As mqemitter-redis does: numbered by this broker now, handed to the client later.
+    const routed = {
+      cmd: 'publish' as const,
+      topic: 'late/1',
+      payload: Buffer.from('routed'),
+      qos: 0 as const,
+    };
+    const numbered = { ...routed, retain: false, dup: false, brokerId: bare.aedes.id, brokerCounter: 1 };
+    await writeToClient(server, '$x/answer', 'first');
+    await seen.waitFor('$x/answer');
+    // aedes types its emitter as `mq` only on the options; the instance has it (aedes.js)
+    (bare.aedes as unknown as { mq: { emit(packet: unknown): void } }).mq.emit(numbered);
+    expect((await seen.waitFor('late/1')).payload).toBe('routed');
+  });
+
   it('dropSubscriptions: removed live and from a persistent session, no UNSUBACK sent', async () => {
     const bare = await start();
     const serverSide = nextClient(bare);
