@@ -21,6 +21,8 @@ import type { SdkLogger } from './logger.ts';
 
 /** No refresh sooner than this after the last (the broker's TOKEN_REFRESH_INTERVAL_MS default). */
 export const MIN_REFRESH_DELAY_MS = 1000;
+/** The longest a timer may run (about 24.8 days); a longer wait fires early and is scheduled again. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 /** CONNECTs refused in a row (each with a token fresh from the source) before giving up. */
 export const DEFAULT_MAX_REFUSED_CONNECTS = 3;
 
@@ -86,7 +88,7 @@ export class TokenRefresher {
     if (this.#done || this.#options.inBand === false) return;
     const remaining = expiryOf(this.#current()) - Date.now();
     if (remaining <= 0) return; // the broker closes it; the reconnect takes a fresh token
-    const delay = Math.max(MIN_REFRESH_DELAY_MS, Math.round((remaining * 2) / 3));
+    const delay = Math.min(MAX_TIMER_MS, Math.max(MIN_REFRESH_DELAY_MS, Math.round((remaining * 2) / 3)));
     this.#timer = setTimeout(() => void this.#refresh(), delay);
     (this.#timer as { unref?: () => void }).unref?.();
   }

@@ -26,6 +26,8 @@ export function processWithDeferredAck(
     connection += 1;
   });
   client.handleMessage = (packet, callback) => {
+    // The broker's control answers (`$cashew/…`, QoS 0) are read by the token refresher, not processed.
+    if (packet.topic.startsWith('$')) return callback();
     const receivedOn = connection;
     const { messageId } = packet;
     const deferred = packet.qos === 1 && messageId !== undefined;

@@ -2,6 +2,9 @@
 // a device with 5-second tokens stays connected for 30 s while QoS 1 commands, replies and events flow
 // both ways through the echo handler (its own process), none lost, none duplicated; and a refusal no
 // new token cures ends the connection with a typed error instead of a reconnect loop.
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from '../../client-sdk/index.ts';
@@ -54,12 +57,22 @@ describe('the SDK refreshing its token in-band', () => {
     const replies: number[] = [];
     while (Date.now() - started < RUN_MS) {
       sent += 1;
-      const reply = await device.request<{ data: { n: number } }>('echo', { n: sent }, { timeout: 5000 });
+      const reply = await device
+        .request<{ data: { n: number } }>('echo', { n: sent }, { timeout: 10_000 })
+        .catch((error: unknown) => {
+          // What the broker said about this device meanwhile, for the failure message.
+          const about = broker.logLines.filter((line) => line.clientId === device.clientId).slice(-3);
+          writeFileSync(join(tmpdir(), 'cashew-sdk-refresh-failure.json'), JSON.stringify(broker.logLines));
+          void device.close();
+          throw new Error(
+            `request ${sent}: ${String(error)}; states ${states.join(',')}; ${JSON.stringify(about)}`,
+          );
+        });
       replies.push(reply.data.n);
       if (sent % 20 === 0) {
         // Every ~2 s, ten events from the handler to the device (QoS 1, each its own PUBLISH).
         burst += 1;
-        await device.request('burst', { to: userId, count: 10 }, { timeout: 5000 });
+        await device.request('burst', { to: userId, count: 10 }, { timeout: 10_000 });
       }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
