@@ -187,8 +187,13 @@ export function createAdapter(context: AdapterContext): Adapter {
 
   const authorizePublish: AedesHooks['authorizePublish'] = (client, packet, done) => {
     // A token refresh is the broker's to answer; the token in it reaches nobody and nothing stores it.
+    // It counts against the publish rate like any PUBLISH (its own interval bounds the verifications).
     if (client !== null && isTokenRefresh(packet.topic)) {
-      refresh.handle(client, Buffer.from(packet.payload));
+      const identity = lifecycle.identityOf(client);
+      const over = identity === undefined ? undefined : limits.publication(client, identity.role);
+      if (over === undefined) refresh.handle(client, Buffer.from(packet.payload));
+      else if (over.disconnect !== true || limits.cut(client))
+        refuse('limit', client, identity, over.code, over.reason, { topic: packet.topic });
       return dropPublication(packet, done);
     }
     // A will of a client that died on another node arrives with no client, judged by its client id.

@@ -165,3 +165,21 @@ describe('a handler', () => {
     expect(Date.now()).toBeGreaterThanOrEqual(oldExp * 1000);
   });
 });
+
+describe('the bound', () => {
+  it('verifies one refresh per TOKEN_REFRESH_INTERVAL_MS; a tight loop of them is answered ERR_REFRESH_RATE unverified', async () => {
+    const clientId = '70020/looping';
+    const device = await connected(
+      connectClient(broker, 'mqtts', clientId, userToken('70020', inSeconds(600))),
+    );
+    const token = userToken('70020', inSeconds(900));
+    const replies = await Promise.all(Array.from({ length: 30 }, () => refreshOver(device, token)));
+    const codes = replies.map((reply) => (reply.ok ? 'ok' : reply.error.code));
+    expect(codes.filter((code) => code === 'ok')).toHaveLength(1);
+    expect(codes.filter((code) => code === 'ERR_REFRESH_RATE')).toHaveLength(29);
+    expect(broker.logLines.filter(acceptedOf(clientId))).toHaveLength(1);
+    expect(await broker.waitForLog(auditOf(clientId, 'limit'))).toMatchObject({ code: 'ERR_REFRESH_RATE' });
+    expect(device.connected).toBe(true);
+    await closeAll(device);
+  });
+});
