@@ -136,6 +136,31 @@ describe('the SDK refreshing its token in-band', () => {
     // One refresh tried, no reconnect loop.
     expect(forgedCalls).toBe(1);
   }, 20_000);
+  it('falls back to a reconnect with a fresh token when the broker refuses a refresh for now (its rate)', async () => {
+    // One refresh per hour: the first is accepted, the second is refused with ERR_REFRESH_RATE.
+    const strict = await startTestBroker({ JWT_CLOCK_TOLERANCE: '0', TOKEN_REFRESH_INTERVAL_MS: '3600000' });
+    try {
+      const device = await connect({
+        url: strict.mqttsUrl,
+        getToken: () => jwt.sign({ sub: 'refresh-rate' }, TEST_SECRET, { algorithm: 'HS256', expiresIn: 3 }),
+        clientIdSuffix: 'phone',
+        mqtt: { ca: strict.ca },
+        backoff: { initialMs: 50, maxMs: 200 },
+      });
+      const states: string[] = [];
+      device.onState((state) => states.push(state));
+      await strict.waitForLog((line) => line.audit === 'accepted' && line.clientId === device.clientId);
+      await strict.waitForLog(
+        (line) => line.code === 'ERR_REFRESH_RATE' && line.clientId === device.clientId,
+      );
+      await expect.poll(() => states.join(','), { timeout: 5000 }).toBe('offline,connecting,online');
+      expect(device.failure).toBeUndefined();
+      expect(strict.logLines.filter((line) => line.action === 'expire')).toEqual([]);
+      await device.close();
+    } finally {
+      await strict.close();
+    }
+  }, 30_000);
 });
 
 function countOf(messages: readonly { topic: string }[], topic: string): number {
