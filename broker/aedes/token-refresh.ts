@@ -82,27 +82,35 @@ export class TokenRefresh {
       const request = decodeRefreshRequest(payload);
       id = request.id;
       const claims = await verifier.verify(request.token);
-      next = identityFromClaims(claims, token.userClaim, token.clockToleranceSec);
-      const decision = authorizeTokenRefresh(current, next);
+      const verified = identityFromClaims(claims, token.userClaim, token.clockToleranceSec);
+      next = verified;
+      const decision = authorizeTokenRefresh(current, verified);
       if (!decision.allowed) throw new CashewError(decision.code, decision.reason);
       const revoked = subscribedFilters(client).filter(
-        (filter) => !authorizeSubscription(next!, filter).allowed,
+        (filter) => !authorizeSubscription(verified, filter).allowed,
       );
-      await dropSubscriptions(client, revoked);
-      if (!lifecycle.refreshed(client, next)) return;
+      // Should the session store fail, the refresh still holds: every delivery is re-checked against
+      // the new grants (authorizeForward), so a revoked filter left behind delivers nothing.
+      await dropSubscriptions(client, revoked).catch((error: unknown) =>
+        logger.warn(
+          { clientId: client.id, filters: revoked, err: String(error) },
+          'revoked subscriptions not removed',
+        ),
+      );
+      if (!lifecycle.refreshed(client, verified)) return;
       logger.info(
         {
           audit: 'accepted',
           action: 'refresh',
-          identity: describeIdentity(next),
+          identity: describeIdentity(verified),
           clientId: client.id,
-          expiresAt: next.expiresAt,
+          expiresAt: verified.expiresAt,
           previousExpiresAt: current.expiresAt,
           ...(revoked.length > 0 && { unsubscribed: revoked }),
         },
         'token refreshed',
       );
-      await this.#answer(client, { id, ok: true, expiresAt: next.expiresAt });
+      await this.#answer(client, { id, ok: true, expiresAt: verified.expiresAt });
     } catch (error) {
       const cashew =
         error instanceof CashewError

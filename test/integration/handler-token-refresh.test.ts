@@ -162,25 +162,26 @@ describe('a handler refreshing its token in-band', () => {
     ];
     const handlers = cases.map(({ env }) => echoProcess(env));
     for (const [index, handler] of handlers.entries()) {
-      const { code, line } = await exitOf(handler, 15_000);
+      const { code, line } = await exitOf(handler, 30_000);
       expect(code, cases[index]?.says).toBe(1);
       expect(line.split('\n'), cases[index]?.says).toHaveLength(1);
       expect(line).toContain(cases[index]?.says);
     }
     expect(idp.refused).toBe(1);
-  }, 45_000);
+  }, 100_000);
 
   it('exits 1 with one line when a refreshed token is refused for good (the IdP signs with another key)', async () => {
-    const idp = await endpoint(4);
+    // Long enough for the process to start and subscribe on a loaded machine.
+    const idp = await endpoint(9);
     const handler = echoProcess(clientCredentials(idp));
-    await handler.waitForLine((line) => line.msg === 'handler ready');
+    await handler.waitForLine((line) => line.msg === 'handler ready', 30_000);
     idp.signWith(FORGED);
-    const { code, line } = await exitOf(handler, 15_000);
+    const { code, line } = await exitOf(handler, 20_000);
     expect(code).toBe(1);
     expect(line).toContain('cashew handler: the token signature does not verify');
     await broker.waitForLog(
       (entry) =>
         entry.audit === 'refused' && entry.action === 'refresh' && entry.code === 'ERR_TOKEN_SIGNATURE',
     );
-  }, 30_000);
+  }, 60_000);
 });
