@@ -135,6 +135,7 @@ async function startParts(
     publishRate: options.limits.publishRate,
     retained: cluster?.retained ?? memory.retained,
     observers: [connectionLog, presence],
+    tokenRefreshIntervalMs: options.limits.tokenRefreshIntervalMs,
   });
   const persistence =
     cluster?.persistence ?? (deps.aedes?.persistence as SessionRemoval | undefined) ?? memory;

@@ -13,6 +13,9 @@ import { createLogger } from '../broker/log/logger.ts';
 import { resolveOptions, DEFAULT_MQTTS_PORT, type BrokerOptions } from '../broker/options.ts';
 import { isHandler, type Handler } from '../handlers/define.ts';
 import { runHandler } from '../handlers/runtime.ts';
+import { createTokenSource, describeTokenSource } from '../handlers/token-source.ts';
+import type { TokenSource } from '../client-sdk/connection.ts';
+import { tokenSourceFromEnv } from './handler-token.ts';
 import { CashewError, isRecord } from '../protocol/index.ts';
 import { SETTING_FLAGS, settingsFrom } from './settings.ts';
 import { UsageError } from './usage-error.ts';
@@ -21,7 +24,10 @@ export const USAGE = `usage: cashew handler <module> [--url mqtts://localhost:88
 Runs the handler a module exports (export default defineHandler(…) from 'cashew/handlers') as its own
 process until SIGINT/SIGTERM, then drains the commands in flight. A .js/.mjs module runs as it is; a
 .ts/.mts/.cts module is loaded through tsx.
-  env: CASHEW_URL, CASHEW_TOKEN (required in production), CASHEW_CA (PEM file), LOG_LEVEL`;
+  env: CASHEW_URL, CASHEW_CA (PEM file), LOG_LEVEL, and the token source (one, required in production):
+    CASHEW_TOKEN (static), CASHEW_TOKEN_FILE (re-read on change), or CASHEW_TOKEN_URL with
+    CASHEW_CLIENT_ID, CASHEW_CLIENT_SECRET [CASHEW_TOKEN_AUDIENCE, CASHEW_TOKEN_SCOPE] (OAuth2 client
+    credentials, e.g. Auth0 M2M). Refreshed over the connection before it expires.`;
 
 const TYPESCRIPT_MODULE = /\.[mc]?tsx?$/;
 
@@ -53,15 +59,18 @@ async function loadHandler(path: string): Promise<Handler> {
   return handler;
 }
 
-async function tokenSource(handler: Handler, options: BrokerOptions): Promise<() => string> {
-  const fixed = process.env.CASHEW_TOKEN;
-  if (fixed !== undefined && fixed !== '') return () => fixed;
+async function tokenSource(handler: Handler, options: BrokerOptions): Promise<TokenSource> {
+  const configured = tokenSourceFromEnv(process.env);
+  if (configured !== undefined) return createTokenSource(configured);
   if (
     options.mode !== 'dev' ||
     options.token.publicKeyPath !== undefined ||
     options.token.jwksUrl !== undefined
   )
-    throw new CashewError('ERR_CONFIG_INVALID', 'CASHEW_TOKEN: a handler token from your identity provider');
+    throw new CashewError(
+      'ERR_CONFIG_INVALID',
+      'CASHEW_TOKEN, CASHEW_TOKEN_FILE or CASHEW_TOKEN_URL: a handler token from your identity provider',
+    );
   const secret = options.token.secret ?? (await ensureDevSecret(options.certsDir));
   const subject = {
     handler: {
@@ -98,15 +107,23 @@ export async function handlerCommand(args: string[]): Promise<number> {
   const url = values.url ?? process.env.CASHEW_URL ?? `mqtts://localhost:${DEFAULT_MQTTS_PORT}`;
   const caPath = process.env.CASHEW_CA ?? join(options.certsDir, 'ca.crt');
   const ca = existsSync(caPath) ? await readFile(caPath) : undefined;
+  const configured = tokenSourceFromEnv(process.env);
+  const sourceName = configured === undefined ? 'the dev secret' : describeTokenSource(configured);
   const running = await runHandler(handler, {
     url,
     getToken: await tokenSource(handler, options),
     logger,
     mqtt: ca === undefined ? {} : { ca },
   });
-  const signal = await new Promise<NodeJS.Signals>((resolveSignal) => {
+  const signal = await new Promise<NodeJS.Signals>((resolveSignal, rejectFailed) => {
     process.once('SIGINT', () => resolveSignal('SIGINT'));
     process.once('SIGTERM', () => resolveSignal('SIGTERM'));
+    // Given up for good (the token source cannot give a token the broker accepts): one line, exit 1.
+    void running.failed.then((error) =>
+      rejectFailed(
+        new CashewError(error.code, `${error.message} (token from ${sourceName})`, { cause: error }),
+      ),
+    );
   });
   logger.info({ signal, inFlight: running.inFlight }, 'draining');
   const { drained } = await running.stop();

@@ -17,6 +17,7 @@ import { userIdOf } from './jwt-claims.ts';
 import { parseOptions, type ConnectOptions, type ResolvedOptions } from './options.ts';
 import { PendingRequests } from './pending-requests.ts';
 import { observePresence, type PresenceListener } from './presence.ts';
+import { TokenRefresher } from './token-refresh.ts';
 
 export interface EventMeta {
   readonly topic: string;
@@ -65,6 +66,8 @@ export class CashewClient {
   /** Events that arrived with nobody observing them yet (a persistent session replays at connect). */
   readonly #buffered = new Map<string, { data: Buffer; topic: string }[]>();
   #bufferedCount = 0;
+  #refresher: TokenRefresher | undefined;
+  #fatal: CashewError | undefined;
 
   constructor(options: ResolvedOptions, userId: string, clientIdSuffix: string) {
     this.#options = options;
@@ -86,7 +89,24 @@ export class CashewClient {
   async start(): Promise<void> {
     const client = await this.#connection.open();
     client.on('message', (topic, payload, packet) => this.#onMessage(topic, payload, packet));
+    // The token is refreshed over the connection before it expires (docs/client-sdk.md#tokens).
+    this.#refresher = new TokenRefresher({
+      connection: this.#connection,
+      getToken: this.#options.getToken,
+      inBand: this.#options.refreshToken,
+      timeoutMs: this.#options.connectTimeoutMs,
+      ...(this.#options.logger !== undefined && { logger: this.#options.logger }),
+      onFatal: (error) => {
+        this.#fatal = error;
+        this.#pending.failAll(error);
+      },
+    });
     await this.#connection.subscribe(replyFilter(this.userId));
+  }
+
+  /** Why the client gave up its connection for good (a refused token, see onState), if it did. */
+  get failure(): CashewError | undefined {
+    return this.#fatal;
   }
 
   get state(): ConnectionState {
@@ -103,6 +123,7 @@ export class CashewClient {
   }
 
   #onMessage(topic: string, payload: Buffer, packet: IPublishPacket): void {
+    if (topic.startsWith('$')) return; // the broker's control answers (token-refresh.ts reads them)
     const [, name, third] = topic.split('/');
     if (name === undefined) return;
     if (third === REPLY_LEVEL) {
@@ -180,7 +201,8 @@ export class CashewClient {
     timeoutMs: number,
   ): Promise<void> {
     assertName(command, 'command');
-    if (this.#connection.state === 'closed') return Promise.reject(new CashewError('ERR_CLOSED'));
+    if (this.#connection.state === 'closed')
+      return Promise.reject(this.#fatal ?? new CashewError('ERR_CLOSED'));
     if (!this.connected && options.queue === false)
       return Promise.reject(new CashewError('ERR_OFFLINE', `offline: ${command} not sent`));
     const online = this.connected;
@@ -229,6 +251,7 @@ export class CashewClient {
 
   /** Closes for good; waiting requests reject with ERR_CLOSED. */
   async close(): Promise<void> {
+    this.#refresher?.stop();
     this.#pending.failAll(new CashewError('ERR_CLOSED'));
     await this.#connection.close();
   }

@@ -30,8 +30,8 @@ interface MaybeNodeSocket {
   setNoDelay?: (noDelay: boolean) => unknown;
 }
 
-/** MQTT 3.1.1 CONNACK codes meaning "your credentials were refused". */
-const REFUSED_CODES = new Set([4, 5]);
+/** MQTT 3.1.1 CONNACK codes meaning "your credentials were refused" (2: a client id not bound to the token). */
+const REFUSED_CODES = new Set([2, 4, 5]);
 
 export class Connection {
   readonly #options: ConnectionOptions;
@@ -193,6 +193,9 @@ export class Connection {
     try {
       client.options.password = await this.#options.getToken();
     } catch (error) {
+      // A token source that can never give a token (e.g. refused client credentials) is reported, not retried.
+      if (error instanceof CashewError && error.code === 'ERR_TOKEN_SOURCE')
+        return this.#set(this.#state, error);
       this.#options.logger?.warn({ err: String(error) }, 'getToken failed; retrying');
       this.#scheduleReconnect();
       return;
@@ -231,12 +234,12 @@ export class Connection {
     void this.#reconnect();
   }
 
-  /** Closes for good (DISCONNECT sent when online); nothing reconnects after. */
-  async close(): Promise<void> {
+  /** Closes for good (DISCONNECT sent when online); nothing reconnects after. `reason`: why, for the listeners. */
+  async close(reason?: CashewError): Promise<void> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     if (this.#state === 'closed') return;
-    this.#set('closed');
+    this.#set('closed', reason);
     await this.#client?.endAsync(false).catch(() => undefined);
   }
 }

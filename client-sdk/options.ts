@@ -35,6 +35,12 @@ export interface ConnectOptions {
   readonly connectTimeoutMs?: number;
   readonly backoff?: BackoffOptions;
   readonly maxBufferedEvents?: number;
+  /**
+   * true (default): before the token expires, a new one from `getToken` is sent over the open
+   * connection (docs/protocol.md#token-refresh); false: the broker closes the connection at `exp`
+   * and the SDK reconnects with a fresh token.
+   */
+  readonly refreshToken?: boolean;
   /** Extra mqtt.js options, e.g. `{ ca }` in Node for a private CA. */
   readonly mqtt?: IClientOptions;
   readonly logger?: SdkLogger;
@@ -52,6 +58,7 @@ export interface ResolvedOptions {
   readonly connectTimeoutMs: number;
   readonly backoff: BackoffOptions;
   readonly maxBufferedEvents: number;
+  readonly refreshToken: boolean;
   readonly mqtt: IClientOptions;
   readonly logger: SdkLogger | undefined;
 }
@@ -84,6 +91,7 @@ export function parseOptions(options: ConnectOptions): ResolvedOptions {
     connectTimeoutMs: positive(options.connectTimeoutMs, DEFAULT_CONNECT_TIMEOUT_MS, 'connectTimeoutMs'),
     backoff: options.backoff ?? {},
     maxBufferedEvents: options.maxBufferedEvents ?? DEFAULT_MAX_BUFFERED_EVENTS,
+    refreshToken: options.refreshToken ?? true,
     mqtt: options.mqtt ?? {},
     logger: options.logger,
   };

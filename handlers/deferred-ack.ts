@@ -6,6 +6,7 @@
 // on; the PUBACK is sent here when the command is done. The two mqtt.js internals this relies on are
 // in mqtt-internals.ts.
 import type { IPublishPacket, MqttClient } from 'mqtt';
+import { TOKEN_REFRESH_REPLY_TOPIC } from '../protocol/index.ts';
 import { sendPuback, SKIP_PUBACK } from './mqtt-internals.ts';
 
 export type MessageProcessor = (packet: IPublishPacket) => Promise<void>;
@@ -26,6 +27,9 @@ export function processWithDeferredAck(
     connection += 1;
   });
   client.handleMessage = (packet, callback) => {
+    // The broker's refresh answers (QoS 0) are read by the token refresher, not processed (presence
+    // events, also under `$cashew/`, are).
+    if (packet.topic === TOKEN_REFRESH_REPLY_TOPIC) return callback();
     const receivedOn = connection;
     const { messageId } = packet;
     const deferred = packet.qos === 1 && messageId !== undefined;

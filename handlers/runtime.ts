@@ -20,6 +20,8 @@ import {
 import type { CommandContext, Handler } from './define.ts';
 import { processWithDeferredAck } from './deferred-ack.ts';
 import { PresenceObservers, type PresenceListener } from './presence.ts';
+import { explainHandlerToken, handlerRefusal } from './token-check.ts';
+import { TokenRefresher } from '../client-sdk/token-refresh.ts';
 
 export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
 export const DEFAULT_PUBLISH_TIMEOUT_MS = 10_000;
@@ -51,6 +53,11 @@ export interface RunningHandler {
   observePresence(listener: PresenceListener): Promise<() => Promise<void>>;
   /** Unsubscribes (no new commands come), waits for in-flight ones, disconnects. */
   stop(): Promise<{ drained: boolean }>;
+  /**
+   * Settles only if the connection was given up for good — a token refused in a way no new token
+   * from the source cures (expired, another handler's, a bad signature, refused client credentials).
+   */
+  readonly failed: Promise<CashewError>;
 }
 
 function publishWithin(
@@ -90,9 +97,12 @@ export async function runHandler(handler: Handler, options: RunOptions): Promise
   const clientId = `${HANDLER_CLIENT_ID_PREFIX}${handler.name}/${suffix}`;
   const publishTimeoutMs = options.publishTimeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS;
   const events = new Set(handler.events);
+  // The last token handed to the connection: what a refusal is explained by (token-check.ts).
+  let lastToken: string | undefined;
+  const getToken = async (): Promise<string> => (lastToken = await options.getToken());
   const connection = new Connection({
     url: options.url,
-    getToken: options.getToken,
+    getToken,
     clientIdFor: () => clientId,
     clean: true,
     connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
@@ -103,7 +113,22 @@ export async function runHandler(handler: Handler, options: RunOptions): Promise
   connection.onState((state, error) =>
     logger.info({ state, ...(error && { code: error.code }) }, `handler ${state}`),
   );
-  const client = await connection.open();
+  const client = await connection.open().catch((error: unknown) => {
+    throw error instanceof CashewError && error.code === 'ERR_NOT_AUTHORIZED'
+      ? handlerRefusal(lastToken, handler.name, error)
+      : error;
+  });
+  let fail: (error: CashewError) => void = () => undefined;
+  const failed = new Promise<CashewError>((resolve) => (fail = resolve));
+  // The token is refreshed over the connection before it expires (docs/handlers.md#tokens).
+  const refresher = new TokenRefresher({
+    connection,
+    getToken,
+    timeoutMs: options.connectTimeoutMs ?? 10_000,
+    logger,
+    explain: (token) => explainHandlerToken(token, handler.name),
+    onFatal: fail,
+  });
   let inFlight = 0;
   let idle: (() => void) | undefined;
 
@@ -230,6 +255,7 @@ export async function runHandler(handler: Handler, options: RunOptions): Promise
         };
       }));
     logger.info({ drained, inFlight }, 'handler stopping');
+    refresher.stop();
     await connection.close();
     return { drained };
   }
@@ -241,5 +267,6 @@ export async function runHandler(handler: Handler, options: RunOptions): Promise
     },
     observePresence,
     stop,
+    failed,
   };
 }

@@ -33,6 +33,12 @@ export const ERROR_CODES = {
   ERR_RETAINED_LIMIT: 'the partition holds the most retained messages or bytes allowed',
   // session
   ERR_TOKEN_EXPIRED_SESSION: 'the connection was closed because its token expired',
+  // in-band token refresh (answered on $cashew/refresh/reply; the old expiry stays in force)
+  ERR_REFRESH_IDENTITY: 'the refreshed token names another user or handler than the connection',
+  ERR_REFRESH_GRANTS: 'the refreshed handler token grants a command or event the connection did not have',
+  ERR_REFRESH_RATE: 'the connection asks for token refreshes faster than allowed',
+  // token sources (handlers)
+  ERR_TOKEN_SOURCE: 'the token source gave no usable token (token file, OAuth2 token endpoint)',
   // limits (connection closed)
   ERR_PACKET_TOO_LARGE: 'a packet is larger than the maximum packet size',
   ERR_HANDSHAKE_TIMEOUT: 'the TLS handshake or the WebSocket upgrade did not finish in time',

@@ -38,3 +38,14 @@ export {
   decodePresence,
 } from './presence.ts';
 export type { PresenceEvent } from './presence.ts';
+export {
+  TOKEN_REFRESH_TOPIC,
+  TOKEN_REFRESH_REPLY_TOPIC,
+  encodeRefreshRequest,
+  decodeRefreshRequest,
+  encodeRefreshReply,
+  decodeRefreshReply,
+  refreshError,
+  PERMANENT_REFRESH_CODES,
+} from './token-refresh.ts';
+export type { TokenRefreshRequest, TokenRefreshReply } from './token-refresh.ts';

@@ -30,6 +30,7 @@ const adapter = createAdapter({
   publishRate: options.limits.publishRate,
   // The retained limits' reservations only: aedes keeps its own persistence here.
   retained: new PartitionedRetainedStore(options.limits.retained),
+  tokenRefreshIntervalMs: options.limits.tokenRefreshIntervalMs,
 });
 const aedes = await Aedes.createBroker({ ...AEDES_TUNING, ...adapter.hooks });
 adapter.attach(aedes);

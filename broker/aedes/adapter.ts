@@ -23,6 +23,7 @@ import {
   authorizePublication,
   authorizeSubscription,
   authorizeWill,
+  isTokenRefresh,
   NOT_AUTHENTICATED,
   type Decision,
 } from '../policy/policy.ts';
@@ -32,6 +33,7 @@ import { ClientLimits, type ClientLimitsOptions } from './client-limits.ts';
 import { ClientLifecycle, type ClientObserver, type Registrations } from './client-lifecycle.ts';
 import { publisherIdOf } from './packet-internals.ts';
 import { REFUSED_TOPIC, returnCodeOf, SUBACK_FAILURE } from './return-codes.ts';
+import { TokenRefresh } from './token-refresh.ts';
 
 export interface AdapterContext extends ClientLimitsOptions {
   readonly verifier: TokenVerifier;
@@ -42,6 +44,8 @@ export interface AdapterContext extends ClientLimitsOptions {
   readonly retained: RetainedQuota;
   /** Told of every admitted client and its release (presence, the connection log). */
   readonly observers?: readonly ClientObserver[];
+  /** Least time between two in-band token refreshes of one connection, ms. */
+  readonly tokenRefreshIntervalMs: number;
 }
 
 export type AedesHooks = Required<
@@ -91,6 +95,14 @@ export function createAdapter(context: AdapterContext): Adapter {
       refuse('expire', client, identity, 'ERR_TOKEN_EXPIRED_SESSION', 'token expired');
       client.close();
     },
+  });
+
+  const refresh = new TokenRefresh({
+    verifier,
+    logger,
+    lifecycle,
+    intervalMs: context.tokenRefreshIntervalMs,
+    refuse,
   });
 
   async function admit(client: Client, identity: Identity): Promise<void> {
@@ -191,6 +203,16 @@ export function createAdapter(context: AdapterContext): Adapter {
   };
 
   const authorizePublish: AedesHooks['authorizePublish'] = (client, packet, done) => {
+    // A token refresh is the broker's to answer; the token in it reaches nobody and nothing stores it.
+    // It counts against the publish rate like any PUBLISH (its own interval bounds the verifications).
+    if (client !== null && isTokenRefresh(packet.topic)) {
+      const identity = lifecycle.identityOf(client);
+      const over = identity === undefined ? undefined : limits.publication(client, identity.role);
+      if (over === undefined) refresh.handle(client, Buffer.from(packet.payload));
+      else if (over.disconnect !== true || limits.cut(client))
+        refuse('limit', client, identity, over.code, over.reason, { topic: packet.topic });
+      return dropPublication(packet, done);
+    }
     // A will of a client that died on another node arrives with no client, judged by its client id.
     const identity = client === null ? undefined : lifecycle.identityOf(client);
     const tooLong = limits.topic(packet.topic);

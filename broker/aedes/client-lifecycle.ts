@@ -86,6 +86,20 @@ export class ClientLifecycle {
     return this.#verified.get(client);
   }
 
+  /**
+   * The client proved the same identity with a new token (broker/aedes/token-refresh.ts): the identity
+   * is swapped and its expiry re-armed. False when the client is gone (or never admitted).
+   */
+  refreshed(client: Client, identity: Identity): boolean {
+    const timer = this.#admitted.get(client);
+    if (timer === undefined || client.closed) return false;
+    clearTimeout(timer);
+    this.#armed.delete(timer);
+    this.#verified.set(client, identity);
+    this.#arm(client, identity);
+    return true;
+  }
+
   /** aedes registered the client: it joins its handler pool and its token expiry is armed. */
   admit(client: Client): void {
     const identity = this.#verified.get(client);

@@ -23,6 +23,12 @@ const CODES: Readonly<Record<string, ErrorCode>> = {
 export function asCashewError(error: unknown): CashewError {
   if (error instanceof CashewError) return error;
   const code = isRecord(error) && typeof error.code === 'string' ? CODES[error.code] : undefined;
-  const message = error instanceof Error ? error.message : undefined;
+  // A bad signature says nothing more than that; Cashew's own words are what clients and runbooks match.
+  const message =
+    code === 'ERR_TOKEN_SIGNATURE'
+      ? 'the token signature does not verify'
+      : error instanceof Error
+        ? error.message
+        : undefined;
   return new CashewError(code ?? 'ERR_TOKEN_MALFORMED', message, { cause: error });
 }

@@ -28,6 +28,8 @@ export interface Limits {
   readonly publishRate: { readonly user: PublishRate; readonly handler: PublishRate };
   /** Who may connect how often, and how many at once (connect-gate.ts). */
   readonly connect: ConnectLimits;
+  /** Least time between two in-band token refreshes of one connection, ms (`TOKEN_REFRESH_INTERVAL_MS`). */
+  readonly tokenRefreshIntervalMs: number;
   /** What a persistent session may hold while its client is away, and for how long (session-expiry.ts). */
   readonly sessions: SessionLimits;
 }
@@ -92,6 +94,8 @@ export const DEFAULT_MAX_QUEUED_BYTES = 8 * 1024 * 1024;
 export const DEFAULT_SESSION_EXPIRY_MS = 24 * 60 * 60 * 1000;
 /** A user's phones, tablets and browsers, each with one stable client id (the SDK keeps one per install). */
 export const DEFAULT_MAX_SESSIONS_PER_USER = 32;
+/** A refresh costs a signature check (and maybe a JWKS fetch); a client needs one per token lifetime. */
+export const DEFAULT_TOKEN_REFRESH_INTERVAL_MS = 1000;
 
 export const LIMIT_SETTINGS = [
   'MAX_CONNECT_PACKET_SIZE',
@@ -119,6 +123,7 @@ export const LIMIT_SETTINGS = [
   'MAX_QUEUED_BYTES',
   'SESSION_EXPIRY_MS',
   'MAX_SESSIONS_PER_USER',
+  'TOKEN_REFRESH_INTERVAL_MS',
 ] as const;
 export type LimitSetting = (typeof LIMIT_SETTINGS)[number];
 
@@ -246,5 +251,12 @@ export function resolveLimits(settings: Partial<Record<LimitSetting, string>>): 
       expiryMs: whole(settings, 'SESSION_EXPIRY_MS', DEFAULT_SESSION_EXPIRY_MS, 1000, 365 * 86_400_000),
       maxPerUser: whole(settings, 'MAX_SESSIONS_PER_USER', DEFAULT_MAX_SESSIONS_PER_USER, 1, 100_000),
     },
+    tokenRefreshIntervalMs: whole(
+      settings,
+      'TOKEN_REFRESH_INTERVAL_MS',
+      DEFAULT_TOKEN_REFRESH_INTERVAL_MS,
+      0,
+      3_600_000,
+    ),
   };
 }

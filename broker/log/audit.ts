@@ -11,6 +11,7 @@ export const AUDIT_ACTIONS = [
   'will',
   'forward',
   'expire',
+  'refresh',
   'limit',
   'session',
 ] as const;

@@ -8,6 +8,8 @@ import {
   PRESENCE_FILTER,
   presenceUserOf,
   REPLY_LEVEL,
+  TOKEN_REFRESH_REPLY_TOPIC,
+  TOKEN_REFRESH_TOPIC,
 } from '../../protocol/index.ts';
 import type { Grant, HandlerIdentity, Identity } from '../auth/identity.ts';
 
@@ -154,8 +156,64 @@ const HANDLER_PUBLICATION = refuse('a handler publication is not a user command'
  * every new pool member) that subscribes, it would be served again and again.
  */
 export function authorizeDelivery(identity: Identity, delivery: Delivery): Decision {
+  if (delivery.topic === TOKEN_REFRESH_REPLY_TOPIC)
+    return delivery.publisherId === undefined ? ALLOWED : OUTSIDE_RECEIVABLE;
   if (!mayReceive(identity, delivery.topic)) return OUTSIDE_RECEIVABLE;
   if (identity.role === 'user' || isPresenceTopic(delivery.topic)) return ALLOWED;
   if (delivery.retain) return RETAINED_COMMAND;
   return isHandlerClientId(delivery.publisherId) ? HANDLER_PUBLICATION : ALLOWED;
+}
+
+/**
+ * A PUBLISH on the refresh topic is a token refresh of the connection that sent it: handled by the
+ * broker, never delivered, never retained, never stored. Any other `$cashew/…` publish is refused by
+ * `authorizePublication`; nobody may subscribe to any `$` filter, so no one else can read a token.
+ */
+export function isTokenRefresh(topic: string): boolean {
+  return topic === TOKEN_REFRESH_TOPIC;
+}
+
+/** A refresh answer: allowed, or refused with the code that says why. */
+export type RefreshDecision =
+  | { readonly allowed: true }
+  | {
+      readonly allowed: false;
+      readonly code: 'ERR_REFRESH_IDENTITY' | 'ERR_REFRESH_GRANTS';
+      readonly reason: string;
+    };
+
+const REFRESH_ALLOWED: RefreshDecision = Object.freeze({ allowed: true });
+
+/** Whether `inner` grants nothing `outer` does not. */
+function within(inner: Grant, outer: Grant): boolean {
+  if (outer === GRANT_ALL) return true;
+  if (inner === GRANT_ALL) return false;
+  for (const name of inner) if (!outer.has(name)) return false;
+  return true;
+}
+
+/**
+ * A connection's token may be replaced by one for the same identity: the same user id, or the same
+ * handler name with grants that may shrink, never grow (more needs a new CONNECT, checked from scratch).
+ */
+export function authorizeTokenRefresh(current: Identity, next: Identity): RefreshDecision {
+  if (current.role === 'user')
+    return next.role === 'user' && next.userId === current.userId
+      ? REFRESH_ALLOWED
+      : { allowed: false, code: 'ERR_REFRESH_IDENTITY', reason: 'the token names another identity' };
+  if (next.role !== 'handler' || next.name !== current.name)
+    return { allowed: false, code: 'ERR_REFRESH_IDENTITY', reason: 'the token names another identity' };
+  if (!within(next.commands, current.commands))
+    return {
+      allowed: false,
+      code: 'ERR_REFRESH_GRANTS',
+      reason: 'the token grants commands the connection had not',
+    };
+  if (!within(next.events, current.events))
+    return {
+      allowed: false,
+      code: 'ERR_REFRESH_GRANTS',
+      reason: 'the token grants events the connection had not',
+    };
+  return REFRESH_ALLOWED;
 }

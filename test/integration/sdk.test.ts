@@ -56,6 +56,7 @@ describe('the client SDK', () => {
         userIdClaim: 'user_id',
         mqtt: { ca: broker.ca },
         backoff: { initialMs: 50, maxMs: 200 },
+        refreshToken: false,
       }),
     );
     const before = calls;
