@@ -4,6 +4,7 @@ import { isAddressOrSubnet } from './net/proxy-protocol.ts';
 import { LOG_LEVELS, type LogLevel } from './log/logger.ts';
 import { ALGORITHMS, type Algorithm } from './auth/algorithms.ts';
 import { LIMIT_SETTINGS, resolveLimits, type Limits } from './limits/limits.ts';
+import { ADMIN_SETTINGS, resolveAdminOptions, type AdminOptions } from './admin/admin-options.ts';
 
 export const MODES = ['dev', 'production'] as const;
 export type Mode = (typeof MODES)[number];
@@ -64,6 +65,8 @@ export interface BrokerOptions {
   devTokensAllowRemote?: boolean;
   /** Bounds on what a client can make the broker hold (broker/limits/limits.ts). */
   limits: Limits;
+  /** The admin listener: metrics, readiness, the admin API (broker/admin/admin-options.ts). */
+  admin: AdminOptions;
 }
 
 export const DEFAULT_MQTTS_PORT = 8883;
@@ -105,6 +108,7 @@ export const SETTINGS = [
   'DEV_TOKENS',
   'DEV_TOKENS_ALLOW_REMOTE',
   ...LIMIT_SETTINGS,
+  ...ADMIN_SETTINGS,
 ] as const;
 export type Setting = (typeof SETTINGS)[number];
 export type Settings = Partial<Record<Setting, string>>;
@@ -271,6 +275,7 @@ export function resolveOptions(settings: Settings): BrokerOptions {
     devTokens,
     devTokensAllowRemote,
     limits: resolveLimits(settings),
+    admin: resolveAdminOptions(settings, mode),
   };
 }
 
