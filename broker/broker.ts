@@ -27,6 +27,8 @@ import { partitionedMemoryPersistence } from './aedes/persistence/partitioned-me
 import { dropUnobservedSysEvents } from './aedes/sys-events.ts';
 import { AEDES_TUNING } from './aedes/tuning.ts';
 import { createTokenVerifier } from './auth/verify.ts';
+import { createAdmin, type Admin } from './admin/admin.ts';
+import { countJwksFetch } from './metrics/external.ts';
 
 export type Ports = Partial<Record<ListenerName, number>>;
 
@@ -36,6 +38,8 @@ export interface RunningBroker {
   readonly ports: Ports;
   readonly logger: Logger;
   readonly options: BrokerOptions;
+  /** Metrics, bans, the admin listener (broker/admin/; its port is `admin.port`). */
+  readonly admin: Admin;
   /** Closes listeners, disconnects clients, and stops aedes. */
   close(): Promise<void>;
 }
@@ -90,12 +94,18 @@ async function startParts(
   assertDevTokensExposureAllowed(brokerOptions);
   // Files first (keys, certificates, the dev secret): nothing runs yet when one of them is unusable.
   const options = await withDevSecret(brokerOptions, logger);
+  const admin = createAdmin(options, logger);
+  rollback.add(() => admin.close());
   const verifier = await createTokenVerifier(options.token);
   const tls = await loadTlsMaterial(options, logger);
   signal?.throwIfAborted();
-  await verifier.keys.keySet?.refresh().catch((error: unknown) => {
-    logger.warn({ err: error }, 'JWKS not reachable at start; it is fetched again when a token needs it');
-  });
+  await verifier.keys.keySet?.refresh().then(
+    () => countJwksFetch(logger, 'ok'),
+    (error: unknown) => {
+      countJwksFetch(logger, 'error');
+      logger.warn({ err: error }, 'JWKS not reachable at start; it is fetched again when a token needs it');
+    },
+  );
   signal?.throwIfAborted();
   // REDIS_URL: scale-out (broker/cluster/); absent: the embedded in-memory default, unchanged.
   const cluster = options.redisUrl === undefined ? undefined : await startCluster(options, logger, signal);
@@ -114,10 +124,11 @@ async function startParts(
     topics: options.limits.topics,
     maxSubscriptionsPerConnection: options.limits.maxSubscriptionsPerConnection,
     publishRate: options.limits.publishRate,
+    bans: admin.bans,
   });
   const aedes = await Aedes.createBroker({
     ...AEDES_TUNING,
-    ...adapter.hooks,
+    ...admin.metered(adapter.hooks),
     ...(options.nodeId !== undefined && { id: options.nodeId }),
     // Retained messages indexed by partition; scale-out passes its own persistence in deps.aedes.
     persistence: (deps.aedes?.persistence as unknown) ?? partitionedMemoryPersistence(),
@@ -131,6 +142,7 @@ async function startParts(
   if (cluster === undefined && deps.aedes?.mq === undefined) dropUnobservedSysEvents(aedes);
   // Pools and expiry timers follow aedes' own client events (broker/aedes/client-lifecycle.ts).
   adapter.attach(aedes);
+  await admin.start({ aedes, pools, tls, node: cluster?.nodeId ?? aedes.id, ...(signal && { signal }) });
   // Accepted: packets up to MAX_PACKET_SIZE from now on (MAX_CONNECT_PACKET_SIZE before).
   aedes.on('clientReady', (client) => markAuthenticated(client.conn));
   aedes.on('clientError', (client, error) =>
@@ -138,17 +150,14 @@ async function startParts(
   );
   aedes.on('connectionError', (_client, error) => logger.debug({ err: error.message }, 'connection error'));
 
-  const startedAt = Date.now();
-  const routes = new Map<string, Route>([...demoPageRoutes(), ...devTokenRoutes(options, logger)]);
+  // The demo app and its `/` redirect exist in dev mode only; /healthz tells anonymous callers nothing
+  // but that the process answers (node, clients and readiness are on the admin listener).
+  const routes = new Map<string, Route>([
+    ...(options.mode === 'dev' ? demoPageRoutes() : []),
+    ...devTokenRoutes(options, logger),
+  ]);
   for (const [path, route] of deps.routes ?? []) routes.set(path, route);
-  routes.set('/healthz', (_request, response) =>
-    sendJson(response, 200, {
-      status: 'ok',
-      node: aedes.id,
-      clients: aedes.connectedClients,
-      uptimeSec: Math.round((Date.now() - startedAt) / 1000),
-    }),
-  );
+  routes.set('/healthz', (_request, response) => sendJson(response, 200, { status: 'ok' }));
   const onRequest = createRequestListener(routes);
   const { host } = options;
   const listeners: Listener[] = [];
@@ -170,7 +179,17 @@ async function startParts(
       );
     }
   }
-  logger.info({ host, ports, node: aedes.id, mode: options.mode }, 'cashew broker listening');
+  admin.listening();
+  logger.info(
+    {
+      host,
+      ports,
+      node: aedes.id,
+      mode: options.mode,
+      ...(admin.port !== undefined && { adminPort: admin.port }),
+    },
+    'cashew broker listening',
+  );
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
@@ -179,12 +198,13 @@ async function startParts(
       await cluster?.leave();
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
       await cluster?.close();
+      await admin.close();
       pools.close();
       await stopped;
       logger.info({ node: aedes.id }, 'cashew broker stopped');
     })());
 
-  return { aedes, adapter, ports, logger, options, close };
+  return { aedes, adapter, ports, logger, options, admin, close };
 }
 
 /**

@@ -26,7 +26,7 @@ import {
   NOT_AUTHENTICATED,
   type Decision,
 } from '../policy/policy.ts';
-import type { TokenVerifier } from '../auth/verify.ts';
+import type { Claims, TokenVerifier } from '../auth/verify.ts';
 import { declaredWill, remoteAddressOf } from './client-internals.ts';
 import { ClientLimits, type ClientLimitsOptions } from './client-limits.ts';
 import { ClientLifecycle, type Registrations } from './client-lifecycle.ts';
@@ -39,6 +39,8 @@ export interface AdapterContext extends ClientLimitsOptions {
   readonly logger: Logger;
   readonly pools: HandlerPools;
   readonly gate: ConnectGate;
+  /** Bans and revocations, checked once the token is verified (broker/bans/ban-guard.ts). */
+  readonly bans?: { admit(client: Client, identity: Identity, claims: Claims): void };
 }
 
 export type AedesHooks = Required<
@@ -123,6 +125,7 @@ export function createAdapter(context: AdapterContext): Adapter {
       .then((claims) => {
         identity = identityFromClaims(claims, token.userClaim, token.clockToleranceSec);
         admit(client, identity);
+        context.bans?.admit(client, identity, claims);
         // aedes ignores the answer for a client that closed meanwhile: nothing is remembered for it.
         // Otherwise only the identity is, in a WeakMap; the pool and the expiry timer wait for aedes
         // to register the client (client-lifecycle.ts).
