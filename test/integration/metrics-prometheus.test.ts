@@ -2,6 +2,9 @@
 // second; after real traffic its HTTP API has Cashew's series: connections by role and transport,
 // refusals by reason, messages, the handler command latency. `promtool check metrics` passes on a scrape.
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
 import { startTestBroker, type TestBroker } from '../support/broker.ts';
@@ -115,5 +118,20 @@ describe.skipIf(!available)('metrics scraped by a real Prometheus', () => {
     const check = spawnSync('promtool', ['check', 'metrics'], { input: scrape.text, timeout: 10_000 });
     expect(`${check.stdout.toString()}${check.stderr.toString()}`).toBe('');
     expect(check.status).toBe(0);
+  });
+
+  it('accepts the alert rules of docs/operations.md (promtool check rules)', () => {
+    const doc = readFileSync(new URL('../../docs/operations.md', import.meta.url), 'utf8');
+    const rules = /```yaml\n(groups:[\s\S]*?)```/.exec(doc)?.[1];
+    expect(rules).toBeDefined();
+    const dir = mkdtempSync(join(tmpdir(), 'cashew-rules-'));
+    try {
+      writeFileSync(join(dir, 'rules.yml'), rules ?? '');
+      const check = spawnSync('promtool', ['check', 'rules', join(dir, 'rules.yml')], { timeout: 10_000 });
+      expect(check.stdout.toString()).toContain('SUCCESS');
+      expect(check.status).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
