@@ -42,6 +42,13 @@ export class BanGuard {
   async start(aedes: Aedes): Promise<void> {
     await this.reload();
     this.#bus = new AdminBus(aedes, (message) => this.#apply(message));
+    // A client that passed `admit` just before a ban arrived, and that aedes registers just after it
+    // was enforced, is caught here (LiveClients registered it first: it listened first).
+    aedes.on('client', (client) => {
+      const live = this.#live.get(client);
+      const ban = live === undefined ? undefined : this.#list.match(live.subject, Date.now());
+      if (ban !== undefined) this.#enforce(ban);
+    });
     this.#sweep = setInterval(() => this.#expire(), BAN_SWEEP_MS);
     this.#sweep.unref();
   }
@@ -155,7 +162,8 @@ export class BanGuard {
     const expired = this.#list.prune(Date.now());
     if (expired.length === 0) return;
     this.#store.delete(expired.map((ban) => banKey(ban.kind, ban.value))).catch((error: unknown) => {
-      this.#logger.warn({ err: String(error) }, 'expired bans not removed from the store; retried');
+      // Loads skip expired entries anyway; the next expiry sweep tries again for new ones only.
+      this.#logger.warn({ err: String(error) }, 'expired bans not removed from the store');
     });
   }
 }
