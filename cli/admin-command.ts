@@ -11,6 +11,7 @@ import { UsageError } from './usage-error.ts';
 export const USAGE = `usage: cashew admin <action> [arguments] [--url <url>] [--token <token>] [--ca <pem>] [--json]
 Talks to the broker's admin listener (ADMIN_HOST:ADMIN_PORT, 127.0.0.1:9883 by default, with ADMIN_TOKEN).
   clients [--user <id>] [--handler <name>] [--limit <n>]   connected clients of the node
+  sessions [--user <id>] [--handler <name>]      persistent sessions this node has seen
   show <userId>                                  a user's devices, subscriptions, last seen, bans
   kick --client-id <id> | --user <id>            close a client, or every connection of a user (all nodes)
   ban <kind> <value> [--ttl <sec>] [--reason <text>]
@@ -76,6 +77,14 @@ function argument(positionals: readonly string[], index: number, what: string): 
   return value;
 }
 
+function listQuery(values: Values): string {
+  const query = new URLSearchParams();
+  if (values.user !== undefined) query.set('user', values.user);
+  if (values.handler !== undefined) query.set('handler', values.handler);
+  if (values.limit !== undefined) query.set('limit', values.limit);
+  return query.toString();
+}
+
 function clientRows(answer: unknown): string {
   const rows = records(answer, 'clients').map((client) => [
     text(client.clientId),
@@ -114,16 +123,23 @@ async function run(
     values.json === true ? json(answer) : human(answer);
   switch (action) {
     case 'clients': {
-      const query = new URLSearchParams();
-      if (values.user !== undefined) query.set('user', values.user);
-      if (values.handler !== undefined) query.set('handler', values.handler);
-      if (values.limit !== undefined) query.set('limit', values.limit);
-      const answer = await callAdmin(target, 'GET', `/api/clients?${query.toString()}`);
+      const answer = await callAdmin(target, 'GET', `/api/clients?${listQuery(values)}`);
       const total = isRecord(answer) ? text(answer.total) : '?';
       return format(
         answer,
         (a) => `${clientRows(a)}${total} connected on node ${isRecord(a) ? text(a.node) : '?'}\n`,
       );
+    }
+    case 'sessions': {
+      const answer = await callAdmin(target, 'GET', `/api/sessions?${listQuery(values)}`);
+      const rows = records(answer, 'sessions').map((session) => [
+        text(session.clientId),
+        text(session.role),
+        text(session.userId ?? session.handler),
+        session.connected === true ? 'connected' : 'offline',
+        text(session.since),
+      ]);
+      return format(answer, () => table(['CLIENT ID', 'ROLE', 'USER/HANDLER', 'STATE', 'SINCE'], rows));
     }
     case 'show': {
       const userId = argument(positionals, 1, 'the user id: cashew admin show <userId>');

@@ -10,7 +10,15 @@ import type { BanGuard } from '../bans/ban-guard.ts';
 import type { LiveClients } from '../bans/live-clients.ts';
 import type { BrokerMetrics } from '../metrics/broker-metrics.ts';
 import type { AdminHandler } from './admin-listener.ts';
-import { DEFAULT_LIST_LIMIT, listClients, MAX_LIST_LIMIT, showUser } from './client-directory.ts';
+import type { SessionDirectory } from '../bans/session-directory.ts';
+import {
+  DEFAULT_LIST_LIMIT,
+  listClients,
+  listSessions,
+  MAX_LIST_LIMIT,
+  showUser,
+  type ClientFilter,
+} from './client-directory.ts';
 import { badRequest, readJsonBody, sendError, sendJson } from './http-json.ts';
 import type { Readiness } from './readiness.ts';
 
@@ -19,6 +27,7 @@ export interface AdminApiContext {
   readonly logger: Logger;
   readonly guard: BanGuard;
   readonly live: LiveClients;
+  readonly sessions: SessionDirectory;
   readonly metrics: BrokerMetrics;
   readonly readiness: Readiness;
   readonly maxBanTtlSec: number;
@@ -52,6 +61,16 @@ function limitOf(url: URL): number {
   return limit;
 }
 
+function filterOf(url: URL): ClientFilter {
+  const userId = url.searchParams.get('user') ?? undefined;
+  const handler = url.searchParams.get('handler') ?? undefined;
+  return {
+    ...(userId !== undefined && { userId }),
+    ...(handler !== undefined && { handler }),
+    limit: limitOf(url),
+  };
+}
+
 function kindOf(value: unknown): BanKind {
   if (typeof value !== 'string' || !(BAN_KINDS as readonly string[]).includes(value))
     throw badRequest(`kind must be one of ${BAN_KINDS.join(', ')}`);
@@ -59,7 +78,7 @@ function kindOf(value: unknown): BanKind {
 }
 
 export function createAdminApi(context: AdminApiContext): AdminHandler {
-  const { node, logger, guard, live, metrics, readiness, maxBanTtlSec } = context;
+  const { node, logger, guard, live, sessions, metrics, readiness, maxBanTtlSec } = context;
 
   function ttlOf(body: Record<string, unknown>): number {
     const ttl = body.ttlSec ?? maxBanTtlSec;
@@ -93,14 +112,11 @@ export function createAdminApi(context: AdminApiContext): AdminHandler {
       sendJson(response, state.ready ? 200 : 503, { ...state, node });
     },
     'GET /api/clients': (_request, response, url) => {
-      const userId = url.searchParams.get('user') ?? undefined;
-      const handler = url.searchParams.get('handler') ?? undefined;
-      const listed = listClients(live, {
-        ...(userId !== undefined && { userId }),
-        ...(handler !== undefined && { handler }),
-        limit: limitOf(url),
-      });
-      sendJson(response, 200, { node, ...listed });
+      sendJson(response, 200, { node, ...listClients(live, filterOf(url)) });
+      return Promise.resolve();
+    },
+    'GET /api/sessions': (_request, response, url) => {
+      sendJson(response, 200, { node, ...listSessions(sessions, filterOf(url)) });
       return Promise.resolve();
     },
     'POST /api/kick': async (request, response) => {

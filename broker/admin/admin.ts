@@ -8,6 +8,7 @@ import type { AedesHooks } from '../aedes/adapter.ts';
 import { BanGuard } from '../bans/ban-guard.ts';
 import { memoryBanStore, redisBanStore } from '../bans/ban-store.ts';
 import { LiveClients } from '../bans/live-clients.ts';
+import { SessionDirectory } from '../bans/session-directory.ts';
 import { connectRedis, redisReady } from '../cluster/redis-connection.ts';
 import type { Logger } from '../log/logger.ts';
 import { BrokerMetrics } from '../metrics/broker-metrics.ts';
@@ -44,6 +45,7 @@ export interface Admin {
 
 export function createAdmin(options: BrokerOptions, logger: Logger): Admin {
   const live = new LiveClients();
+  const sessions = new SessionDirectory(live);
   const metrics = new BrokerMetrics(logger);
   const redis =
     options.redisUrl === undefined
@@ -70,6 +72,7 @@ export function createAdmin(options: BrokerOptions, logger: Logger): Admin {
       if (redis !== undefined && options.redisUrl !== undefined)
         await redisReady(redis, options.redisUrl, signal === undefined ? {} : { signal });
       live.attach(aedes);
+      sessions.attach(aedes);
       await bans.start(aedes);
       const persistence = persistenceOf(aedes) as { retained?: unknown } | undefined;
       const retained =
@@ -93,6 +96,7 @@ export function createAdmin(options: BrokerOptions, logger: Logger): Admin {
         logger,
         guard: bans,
         live,
+        sessions,
         metrics,
         readiness,
         maxBanTtlSec: options.admin.maxBanTtlSec,

@@ -1,7 +1,9 @@
 // What the admin API shows of connected clients: one plain JSON object per connection, filtered by
 // user id or handler name, bounded by `limit`; and one user's devices on this node.
 import { subscribedFilters } from '../aedes/client-internals.ts';
+import type { Identity } from '../auth/identity.ts';
 import type { LiveClient, LiveClients } from '../bans/live-clients.ts';
+import type { SessionDirectory } from '../bans/session-directory.ts';
 
 export const DEFAULT_LIST_LIMIT = 1000;
 export const MAX_LIST_LIMIT = 10_000;
@@ -38,8 +40,7 @@ export function viewOf(live: LiveClient): ClientView {
   };
 }
 
-function matches(live: LiveClient, filter: ClientFilter): boolean {
-  const { identity } = live;
+function matches({ identity }: { readonly identity: Identity }, filter: ClientFilter): boolean {
   if (filter.userId !== undefined && (identity.role !== 'user' || identity.userId !== filter.userId))
     return false;
   if (filter.handler !== undefined && (identity.role !== 'handler' || identity.name !== filter.handler))
@@ -77,4 +78,37 @@ export function showUser(
       ? { lastSeen: new Date().toISOString() }
       : lastSeen !== undefined && { lastSeen: new Date(lastSeen).toISOString() }),
   };
+}
+
+export interface SessionView {
+  readonly clientId: string;
+  readonly role: 'user' | 'handler';
+  readonly userId?: string;
+  readonly handler?: string;
+  readonly connected: boolean;
+  /** When it connected, or when its client went away. */
+  readonly since: string;
+}
+
+/** Persistent sessions this node has seen (connected or not), filtered like clients. */
+export function listSessions(
+  sessions: SessionDirectory,
+  filter: ClientFilter,
+): { total: number; sessions: SessionView[] } {
+  const views: SessionView[] = [];
+  let total = 0;
+  for (const entry of sessions.all()) {
+    if (!matches(entry, filter)) continue;
+    total += 1;
+    if (views.length >= filter.limit) continue;
+    const { identity } = entry;
+    views.push({
+      clientId: entry.clientId,
+      role: identity.role,
+      ...(identity.role === 'user' ? { userId: identity.userId } : { handler: identity.name }),
+      connected: entry.connected,
+      since: new Date(entry.since).toISOString(),
+    });
+  }
+  return { total, sessions: views };
 }

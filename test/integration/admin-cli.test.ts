@@ -41,6 +41,9 @@ describe('cashew admin', () => {
     const asJson = await admin(['clients', '--json']);
     const body = JSON.parse(asJson.stdout) as { clients: { clientId: string; subscriptions: string[] }[] };
     expect(body.clients.find((c) => c.clientId === '8001/phone')?.subscriptions).toEqual(['8001/news']);
+    const sessions = await admin(['sessions', '--user', '8001']);
+    expect(sessions.code).toBe(0);
+    expect(sessions.stdout).toContain('(none)');
     const shown = await admin(['show', '8001']);
     expect(shown.stdout).toContain('user 8001');
     expect(shown.stdout).toContain('subscriptions: 8001/news');

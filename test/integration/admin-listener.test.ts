@@ -105,6 +105,22 @@ describe('admin API on loopback', () => {
     });
   });
 
+  it('lists persistent sessions, connected and gone, but not clean ones', async () => {
+    const test = (broker = await startTestBroker());
+    const kept = connectClient(test, 'mqtts', '9101/phone', userToken('9101'), { clean: false });
+    const clean = connectClient(test, 'mqtts', '9101/web', userToken('9101'));
+    clients.push(kept, clean);
+    await Promise.all([connected(kept), connected(clean)]);
+    const live = (await adminCall(test.adminUrl, '/api/sessions?user=9101')).body;
+    expect(live).toMatchObject({ total: 1, sessions: [{ clientId: '9101/phone', connected: true }] });
+    const closing = closed(kept);
+    kept.end(true);
+    await closing;
+    const gone = (await adminCall(test.adminUrl, '/api/sessions?user=9101')).body;
+    expect(gone).toMatchObject({ total: 1, sessions: [{ clientId: '9101/phone', connected: false }] });
+    expect((await adminCall(test.adminUrl, '/api/sessions?handler=ping')).body).toMatchObject({ total: 0 });
+  });
+
   it('refuses more bans than BANS_MAX with 409', async () => {
     const test = (broker = await startTestBroker({ BANS_MAX: '2' }));
     for (const value of ['1', '2']) {
