@@ -12,8 +12,9 @@ interface Pending {
   readonly at: number;
 }
 
+/** A handler's client id starts with `$handler/`; a user's never starts with `$` (hot path: one char first). */
 export function isHandlerClientId(clientId: string): boolean {
-  return clientId.startsWith(HANDLER_CLIENT_ID_PREFIX);
+  return clientId.charCodeAt(0) === 36 /* $ */ && clientId.startsWith(HANDLER_CLIENT_ID_PREFIX);
 }
 
 /** `$handler/<name>` or `$handler/<name>/<suffix>` → `<name>`. */
