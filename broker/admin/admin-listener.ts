@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { CashewError } from '../../protocol/index.ts';
 import type { TlsMaterial } from '../net/listeners.ts';
 import { reasonOf } from '../setting-files.ts';
-import type { AdminOptions } from './admin-options.ts';
+import { isLoopbackHost, type AdminOptions } from './admin-options.ts';
 import { sendError } from './http-json.ts';
 
 export type AdminHandler = (request: IncomingMessage, response: ServerResponse) => Promise<void>;
@@ -30,12 +30,30 @@ export function hasBearer(request: IncomingMessage, token: string): boolean {
   return timingSafeEqual(digest(presented), digest(token));
 }
 
+/** The Host header's host name, without port or IPv6 brackets. */
+function hostOf(request: IncomingMessage): string {
+  const host = request.headers.host ?? '';
+  try {
+    return new URL(`http://${host}`).hostname.replace(/^\[(.*)\]$/, '$1');
+  } catch {
+    return '';
+  }
+}
+
 export async function startAdminListener(
   options: AdminOptions & { readonly port: number },
   tls: TlsMaterial,
   handle: AdminHandler,
 ): Promise<AdminListener> {
   const onRequest = (request: IncomingMessage, response: ServerResponse): void => {
+    // Without a token, only requests addressed to a loopback name: a web page whose DNS name was
+    // rebound to 127.0.0.1 sends its own Host and is refused (DNS rebinding).
+    if (options.token === undefined && !isLoopbackHost(hostOf(request))) {
+      return sendError(
+        response,
+        new CashewError('ERR_ADMIN_UNAUTHORIZED', 'the Host header is not a loopback address'),
+      );
+    }
     if (options.token !== undefined && !hasBearer(request, options.token)) {
       response.setHeader('www-authenticate', 'Bearer');
       return sendError(response, new CashewError('ERR_ADMIN_UNAUTHORIZED'));

@@ -145,7 +145,7 @@ describe('revoke', () => {
 });
 
 describe('admin API input', () => {
-  it('answers clear JSON errors', async () => {
+  it('answers clear JSON errors, and refuses a Host that is not loopback (DNS rebinding)', async () => {
     const cases: [string, unknown, string][] = [
       ['/api/bans', { kind: 'nope', value: 'x' }, 'ERR_ADMIN_BAD_REQUEST'],
       ['/api/bans', { kind: 'address', value: '300.1.1.1' }, 'ERR_ADMIN_BAD_REQUEST'],
@@ -164,6 +164,10 @@ describe('admin API input', () => {
       contentType: 'text/plain',
     });
     expect(form.status).toBe(400);
+    const rebound = await adminCall(broker.adminUrl, '/api/clients', { host: 'evil.example:9883' });
+    expect(rebound.status).toBe(401);
+    expect(errorCodeOf(rebound)).toBe('ERR_ADMIN_UNAUTHORIZED');
+    expect((await adminCall(broker.adminUrl, '/api/clients', { host: 'localhost:9883' })).status).toBe(200);
     const unknown = await adminCall(broker.adminUrl, '/api/nothing');
     expect(unknown.status).toBe(404);
     expect(errorCodeOf(unknown)).toBe('ERR_ADMIN_NOT_FOUND');

@@ -15,6 +15,8 @@ export interface AdminCall {
   readonly token?: string;
   readonly ca?: Buffer;
   readonly contentType?: string;
+  /** A Host header other than the URL's. */
+  readonly host?: string;
   readonly timeoutMs?: number;
 }
 
@@ -32,6 +34,7 @@ export function adminCall(baseUrl: string, path: string, call: AdminCall = {}): 
         headers: {
           ...(payload !== undefined && { 'content-type': call.contentType ?? 'application/json' }),
           ...(call.token !== undefined && { authorization: `Bearer ${call.token}` }),
+          ...(call.host !== undefined && { host: call.host }),
         },
       },
       (response) => {
