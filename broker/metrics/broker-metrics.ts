@@ -2,13 +2,14 @@
 // from their sources at scrape time; counters on the hot path are plain numbers in traffic.ts; the
 // rest are counted where they happen. docs/operations.md lists each metric and its meaning.
 import type { Aedes } from 'aedes';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { subscribedFilters } from '../aedes/client-internals.ts';
 import { observeRefusals, type Refusal } from '../log/audit.ts';
 import type { Logger } from '../log/logger.ts';
 import type { HandlerPools } from '../pools/handler-pools.ts';
 import type { LiveClients } from '../bans/live-clients.ts';
 import type { Ban } from '../bans/ban.ts';
+import { processMetrics } from './process-metrics.ts';
 import { Traffic } from './traffic.ts';
 import { registerExternalMetrics, type ExternalMetrics } from './external.ts';
 
@@ -20,12 +21,6 @@ export interface MetricsSources {
   /** Retained messages stored (the in-memory index, or the Redis hash's length). */
   readonly retainedMessages: () => Promise<number | undefined>;
 }
-
-const LINT_FAILURES = [
-  'nodejs_active_handles_total',
-  'nodejs_active_requests_total',
-  'nodejs_active_resources_total',
-] as const;
 
 /** Handler latencies: 1 ms to 10 s. */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -48,6 +43,7 @@ export class BrokerMetrics {
   readonly registry = new Registry();
   readonly traffic: Traffic;
   readonly external: ExternalMetrics;
+  #node = '';
 
   /** Counts refusals (and the external events) from now on; `attach` adds the rest once aedes runs. */
   constructor(logger: Logger) {
@@ -90,11 +86,8 @@ export class BrokerMetrics {
   /** The series read from a running broker, labelled with its node id. */
   attach(node: string, sources: MetricsSources): void {
     const registry = this.registry;
+    this.#node = node;
     registry.setDefaultLabels({ node });
-    // The standard names (process_cpu_seconds_total, nodejs_eventloop_lag_seconds…): stock dashboards work.
-    collectDefaultMetrics({ register: registry });
-    // Gauges named `_total`, which `promtool check metrics` rejects; nodejs_active_* hold the same counts.
-    for (const name of LINT_FAILURES) registry.removeSingleMetric(name);
     const { aedes, live, pools } = sources;
 
     new Gauge({
@@ -191,8 +184,10 @@ export class BrokerMetrics {
     });
   }
 
-  metrics(): Promise<string> {
-    return this.registry.metrics();
+  /** This broker's series, then the process' (process-metrics.ts). */
+  async metrics(): Promise<string> {
+    const [own, process] = await Promise.all([this.registry.metrics(), processMetrics(this.#node).metrics()]);
+    return `${own}\n${process}`;
   }
 
   get contentType(): string {
