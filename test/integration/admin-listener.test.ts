@@ -121,6 +121,14 @@ describe('admin API on loopback', () => {
     expect((await adminCall(test.adminUrl, '/api/sessions?handler=ping')).body).toMatchObject({ total: 0 });
   });
 
+  it('fails the start naming ADMIN_PORT when the port is taken, and stops what it started', async () => {
+    const test = (broker = await startTestBroker());
+    await expect(startTestBroker({ ADMIN_PORT: String(test.admin.port) })).rejects.toMatchObject({
+      code: 'ERR_START_FAILED',
+      message: expect.stringContaining('ADMIN_PORT') as unknown,
+    });
+  });
+
   it('refuses more bans than BANS_MAX with 409', async () => {
     const test = (broker = await startTestBroker({ BANS_MAX: '2' }));
     for (const value of ['1', '2']) {
