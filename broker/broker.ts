@@ -31,6 +31,8 @@ import { LocalAwaySessions, SessionExpiry, type SessionRemoval } from './aedes/s
 import { dropUnobservedSysEvents } from './aedes/sys-events.ts';
 import { AEDES_TUNING } from './aedes/tuning.ts';
 import { createTokenVerifier } from './auth/verify.ts';
+import { createAdmin, type Admin } from './admin/admin.ts';
+import { countJwksFetch } from './metrics/external.ts';
 
 export type Ports = Partial<Record<ListenerName, number>>;
 
@@ -40,6 +42,8 @@ export interface RunningBroker {
   readonly ports: Ports;
   readonly logger: Logger;
   readonly options: BrokerOptions;
+  /** Metrics, bans, the admin listener (broker/admin/; its port is `admin.port`). */
+  readonly admin: Admin;
   /** Closes listeners, disconnects clients, and stops aedes. */
   close(): Promise<void>;
 }
@@ -94,13 +98,22 @@ async function startParts(
   assertDevTokensExposureAllowed(brokerOptions);
   // Files first (keys, certificates, the dev secret): nothing runs yet when one of them is unusable.
   const options = await withDevSecret(brokerOptions, logger);
+  const admin = createAdmin(options, logger);
+  rollback.add(() => admin.close());
   const verifier = await createTokenVerifier(options.token);
   const tls = await loadTlsMaterial(options, logger);
   signal?.throwIfAborted();
   for (const keySet of verifier.keySets) {
-    await keySet.refresh().catch((error: unknown) => {
-      logger.warn({ err: error }, 'JWKS not reachable at start; retried with backoff when a token needs it');
-    });
+    await keySet.refresh().then(
+      () => countJwksFetch(logger, 'ok'),
+      (error: unknown) => {
+        countJwksFetch(logger, 'error');
+        logger.warn(
+          { err: error },
+          'JWKS not reachable at start; retried with backoff when a token needs it',
+        );
+      },
+    );
   }
   signal?.throwIfAborted();
   // REDIS_URL: scale-out (broker/cluster/); absent: the embedded in-memory default, unchanged.
@@ -136,12 +149,13 @@ async function startParts(
     retained: cluster?.retained ?? memory.retained,
     observers: [connectionLog, presence],
     tokenRefreshIntervalMs: options.limits.tokenRefreshIntervalMs,
+    bans: admin.bans,
   });
   const persistence =
     cluster?.persistence ?? (deps.aedes?.persistence as SessionRemoval | undefined) ?? memory;
   const aedes = await Aedes.createBroker({
     ...AEDES_TUNING,
-    ...adapter.hooks,
+    ...admin.metered(adapter.hooks),
     ...(options.nodeId !== undefined && { id: options.nodeId }),
     // Scale-out passes its own persistence (cluster.aedesOptions, or deps.aedes).
     persistence,
@@ -167,6 +181,7 @@ async function startParts(
   rollback.add(() => sessionExpiry.close());
   connectionLog.attach(aedes);
   await presence.attach(aedes);
+  await admin.start({ aedes, pools, tls, node: cluster?.nodeId ?? aedes.id, ...(signal && { signal }) });
   // Accepted: packets up to MAX_PACKET_SIZE from now on (MAX_CONNECT_PACKET_SIZE before).
   aedes.on('clientReady', (client) => markAuthenticated(client.conn));
   aedes.on('clientError', (client, error) =>
@@ -174,17 +189,14 @@ async function startParts(
   );
   aedes.on('connectionError', (_client, error) => logger.debug({ err: error.message }, 'connection error'));
 
-  const startedAt = Date.now();
-  const routes = new Map<string, Route>([...demoPageRoutes(), ...devTokenRoutes(options, logger)]);
+  // The demo app and its `/` redirect exist in dev mode only; /healthz tells anonymous callers nothing
+  // but that the process answers (node, clients and readiness are on the admin listener).
+  const routes = new Map<string, Route>([
+    ...(options.mode === 'dev' ? demoPageRoutes() : []),
+    ...devTokenRoutes(options, logger),
+  ]);
   for (const [path, route] of deps.routes ?? []) routes.set(path, route);
-  routes.set('/healthz', (_request, response) =>
-    sendJson(response, 200, {
-      status: 'ok',
-      node: aedes.id,
-      clients: aedes.connectedClients,
-      uptimeSec: Math.round((Date.now() - startedAt) / 1000),
-    }),
-  );
+  routes.set('/healthz', (_request, response) => sendJson(response, 200, { status: 'ok' }));
   const onRequest = createRequestListener(routes);
   const { host } = options;
   const listeners: Listener[] = [];
@@ -206,7 +218,17 @@ async function startParts(
       );
     }
   }
-  logger.info({ host, ports, node: aedes.id, mode: options.mode }, 'cashew broker listening');
+  admin.listening();
+  logger.info(
+    {
+      host,
+      ports,
+      node: aedes.id,
+      mode: options.mode,
+      ...(admin.port !== undefined && { adminPort: admin.port }),
+    },
+    'cashew broker listening',
+  );
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
@@ -218,12 +240,13 @@ async function startParts(
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
       await presence.close();
       await cluster?.close();
+      await admin.close();
       pools.close();
       await stopped;
       logger.info({ node: aedes.id }, 'cashew broker stopped');
     })());
 
-  return { aedes, adapter, ports, logger, options, close };
+  return { aedes, adapter, ports, logger, options, admin, close };
 }
 
 /**

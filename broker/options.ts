@@ -6,6 +6,7 @@ import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './log/lo
 import { resolveTokenOptions, TOKEN_SETTINGS } from './auth/token-options.ts';
 import type { TokenOptions } from './auth/token-options.ts';
 import { LIMIT_SETTINGS, resolveLimits, type Limits } from './limits/limits.ts';
+import { ADMIN_SETTINGS, resolveAdminOptions, type AdminOptions } from './admin/admin-options.ts';
 
 export const MODES = ['dev', 'production'] as const;
 export type Mode = (typeof MODES)[number];
@@ -49,6 +50,8 @@ export interface BrokerOptions {
   devTokensAllowRemote?: boolean;
   /** Bounds on what a client can make the broker hold (broker/limits/limits.ts). */
   limits: Limits;
+  /** The admin listener: metrics, readiness, the admin API (broker/admin/admin-options.ts). */
+  admin: AdminOptions;
 }
 
 export const DEFAULT_MQTTS_PORT = 8883;
@@ -82,6 +85,7 @@ export const SETTINGS = [
   'DEV_TOKENS',
   'DEV_TOKENS_ALLOW_REMOTE',
   ...LIMIT_SETTINGS,
+  ...ADMIN_SETTINGS,
 ] as const;
 export type Setting = (typeof SETTINGS)[number];
 export type Settings = Partial<Record<Setting, string>>;
@@ -193,6 +197,7 @@ export function resolveOptions(settings: Settings): BrokerOptions {
     devTokens,
     devTokensAllowRemote,
     limits: resolveLimits(settings),
+    admin: resolveAdminOptions(settings, mode),
   };
 }
 

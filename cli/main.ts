@@ -43,6 +43,13 @@ const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<C
       return { usage: USAGE, run: demoCommand };
     },
   },
+  admin: {
+    summary: 'operate a running broker: list, show, kick, ban, unban, revoke (docs/operations.md)',
+    load: async () => {
+      const { adminCommand, USAGE } = await import('./admin-command.ts');
+      return { usage: USAGE, run: adminCommand };
+    },
+  },
   cluster: {
     summary: 'N local brokers on one Redis, for trying scale-out (--nodes 3; docs/scaling.md)',
     load: async () => {

@@ -49,6 +49,16 @@ export const ERROR_CODES = {
   ERR_CONNECT_RATE: 'too many CONNECTs from one source address',
   ERR_FLAPPING: 'the client id reconnects in a loop and is refused for a while',
   ERR_TOO_MANY_CONNECTIONS: 'the broker or the user holds the most connections allowed',
+  // bans and revocations (CONNECT refused with return code 5, or the live connection closed)
+  ERR_BANNED: 'the user, client id or source address is banned by an operator',
+  ERR_TOKEN_REVOKED:
+    'the token was revoked by an operator (its jti, or every token of the user issued before a time)',
+  ERR_KICKED: 'the connection was closed by an operator',
+  // admin API (JSON errors on the admin listener)
+  ERR_ADMIN_UNAUTHORIZED: 'the admin request has no valid bearer token',
+  ERR_ADMIN_BAD_REQUEST: 'the admin request is malformed or names an invalid value',
+  ERR_ADMIN_NOT_FOUND: 'no such admin route or entry',
+  ERR_TOO_MANY_BANS: 'the ban list holds BANS_MAX entries in force',
   // request/response (SDK and handlers)
   ERR_TIMEOUT: 'no reply arrived within the timeout',
   ERR_OFFLINE: 'the client is not connected and was asked not to queue',

@@ -46,6 +46,8 @@ export interface AdapterContext extends ClientLimitsOptions {
   readonly observers?: readonly ClientObserver[];
   /** Least time between two in-band token refreshes of one connection, ms. */
   readonly tokenRefreshIntervalMs: number;
+  /** Bans and revocations, checked once the token is verified (broker/bans/ban-guard.ts). */
+  readonly bans?: { admit(client: Client, identity: Identity): void };
 }
 
 export type AedesHooks = Required<
@@ -153,6 +155,7 @@ export function createAdapter(context: AdapterContext): Adapter {
       .then(async (verified) => {
         identity = verified;
         await admit(client, verified);
+        context.bans?.admit(client, verified);
         // aedes ignores the answer for a client that closed meanwhile: nothing is remembered for it.
         // Otherwise only the identity is, in a WeakMap; the pool and the expiry timer wait for aedes
         // to register the client (client-lifecycle.ts).

@@ -12,7 +12,14 @@ import type { Claims } from './claims.ts';
 /** An explicit grant of every command or event (`GRANT_ALL`). Nothing is granted by omission. */
 export type Grant = ReadonlySet<string> | typeof GRANT_ALL;
 
-export interface UserIdentity {
+/** What bans and revocations match besides the identity (broker/bans/): the token's `jti` and `iat`. */
+export interface TokenFacts {
+  readonly jti?: string;
+  /** The token's `iat`, seconds since the epoch. */
+  readonly issuedAtSec?: number;
+}
+
+export interface UserIdentity extends TokenFacts {
   readonly role: 'user';
   readonly userId: string;
   /** `<userId>/`, kept so the per-message check is one `startsWith`. */
@@ -21,7 +28,7 @@ export interface UserIdentity {
   readonly expiresAt: number;
 }
 
-export interface HandlerIdentity {
+export interface HandlerIdentity extends TokenFacts {
   readonly role: 'handler';
   readonly name: string;
   readonly commands: Grant;
@@ -69,6 +76,11 @@ export function identityFromClaims(
   role: TrustedRole = 'any',
 ): Identity {
   const expiresAt = ((claims.exp as number) + clockToleranceSec) * 1000;
+  const { jti, iat } = claims;
+  const facts: TokenFacts = {
+    ...(typeof jti === 'string' && { jti }),
+    ...(typeof iat === 'number' && Number.isFinite(iat) && { issuedAtSec: iat }),
+  };
   if (role === 'user' && claims.handler !== undefined) {
     throw new CashewError(
       'ERR_IDENTITY_INVALID',
@@ -95,13 +107,14 @@ export function identityFromClaims(
       events: grantOf(handler.events, 'events'),
       ...(handler.presence === true && { presence: true }),
       expiresAt,
+      ...facts,
     };
   }
   const userId = userIdOf(claims[userClaim]);
   if (userId === undefined) {
     throw new CashewError('ERR_IDENTITY_INVALID', `claim ${userClaim} is not a valid user id`);
   }
-  return { role: 'user', userId, partitionPrefix: `${userId}/`, expiresAt };
+  return { role: 'user', userId, partitionPrefix: `${userId}/`, expiresAt, ...facts };
 }
 
 /** A short label for logs: `user:68946`, `handler:ping`. */

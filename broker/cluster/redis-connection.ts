@@ -14,7 +14,7 @@ export const REDIS_MAX_RETRY_DELAY_MS = 1000;
 /** How long a broker waits for Redis at start before giving up. */
 export const REDIS_START_TIMEOUT_MS = 10_000;
 
-export type RedisRole = 'persistence' | 'publish' | 'subscribe' | 'presence';
+export type RedisRole = 'persistence' | 'publish' | 'subscribe' | 'presence' | 'admin';
 
 export interface RedisConnectionEvents {
   /** Called when the connection is ready again after an outage. */

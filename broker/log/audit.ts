@@ -14,6 +14,8 @@ export const AUDIT_ACTIONS = [
   'refresh',
   'limit',
   'session',
+  'ban',
+  'kick',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
@@ -59,7 +61,19 @@ function admit(logger: Logger, kind: string, now: number): Bucket | undefined {
   return bucket;
 }
 
+type RefusalObserver = (refusal: Refusal) => void;
+const observers = new WeakMap<Logger, RefusalObserver>();
+
+/**
+ * Calls `observer` with every refusal audited through `logger`, before the rate limit applies to the
+ * log lines: the refusal metrics (broker/metrics/) count them all.
+ */
+export function observeRefusals(logger: Logger, observer: RefusalObserver): void {
+  observers.set(logger, observer);
+}
+
 export function auditRefusal(logger: Logger, refusal: Refusal): void {
+  observers.get(logger)?.(refusal);
   const bucket = admit(logger, `${refusal.action}:${refusal.code}`, Date.now());
   if (bucket === undefined) return;
   const suppressed = bucket.suppressed;
@@ -68,4 +82,22 @@ export function auditRefusal(logger: Logger, refusal: Refusal): void {
     { audit: 'refused', ...refusal, ...(suppressed > 0 && { suppressed }) },
     `refused ${refusal.action}`,
   );
+}
+
+/** An operator's action on the admin API (broker/admin/): who asked, what, on whom. */
+export interface AdminAction {
+  readonly action: 'ban' | 'unban' | 'kick' | 'revoke';
+  /** The admin caller's address. */
+  readonly operator: string;
+  readonly target: Readonly<Record<string, unknown>>;
+  /** What happened on this node (clients closed, entries removed). */
+  readonly outcome: Readonly<Record<string, unknown>>;
+}
+
+export function auditAdminAction(logger: Logger, action: AdminAction): void {
+  const bucket = admit(logger, `admin:${action.action}`, Date.now());
+  if (bucket === undefined) return;
+  const suppressed = bucket.suppressed;
+  bucket.suppressed = 0;
+  logger.warn({ audit: 'admin', ...action, ...(suppressed > 0 && { suppressed }) }, `admin ${action.action}`);
 }

@@ -64,6 +64,8 @@ export interface TestBroker extends RunningBroker {
   readonly ca: Buffer;
   readonly mqttsUrl: string;
   readonly wssUrl: string;
+  /** The admin listener (plain HTTP on loopback; test brokers always have one). */
+  readonly adminUrl: string;
   /** Resolves with the first log line that matches, or rejects after `timeoutMs`. */
   waitForLog(
     match: (line: Record<string, unknown>) => boolean,
@@ -89,6 +91,8 @@ export async function startTestBroker(settings: Settings = {}): Promise<TestBrok
     TLS_KEY: paths.key,
     CERTS_DIR: mkdtempSync(join(tmpdir(), 'cashew-certs-')),
     LOG_LEVEL: 'info',
+    // On in every mode, on a free port: never the production default 9883 that parallel tests would share.
+    ADMIN_PORT: '0',
     ...testModeSettings(),
     ...settings,
   });
@@ -100,6 +104,7 @@ export async function startTestBroker(settings: Settings = {}): Promise<TestBrok
     ca,
     mqttsUrl: `mqtts://localhost:${broker.ports.mqtts}`,
     wssUrl: `wss://localhost:${broker.ports.wss}/mqtt`,
+    adminUrl: `http://127.0.0.1:${broker.admin.port ?? 0}`,
     waitForLog: (match, timeoutMs = 5000) => log.waitFor(match, timeoutMs),
   };
 }

@@ -56,6 +56,8 @@ export const DEBIAN_PYTHON: SystemTool = {
   debianPackage: 'python3-paho-mqtt',
   probe: ['-c', 'import paho.mqtt.client'],
 };
+export const PROMETHEUS: SystemTool = { command: 'prometheus', debianPackage: 'prometheus' };
+export const PROMTOOL: SystemTool = { command: 'promtool', debianPackage: 'prometheus' };
 export const CHROMIUM: SystemTool = { command: '/usr/bin/chromium', debianPackage: 'chromium' };
 
 export interface Finished {

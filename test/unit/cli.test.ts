@@ -51,7 +51,7 @@ describe('cashew --version and --help', () => {
   );
 
   it('knows exactly the commands it documents', () => {
-    expect(COMMAND_NAMES.sort()).toEqual(['broker', 'cluster', 'demo', 'handler', 'token']);
+    expect(COMMAND_NAMES.sort()).toEqual(['admin', 'broker', 'cluster', 'demo', 'handler', 'token']);
   });
 });
 

@@ -47,14 +47,16 @@ afterEach(() => {
 });
 
 describe('HS256 with a shared secret', () => {
-  it('returns the identity of a valid token, expiring at exp + tolerance', async () => {
+  it('returns the identity of a valid token, expiring at exp + tolerance, with its jti and iat', async () => {
     const verifier = await verifierFor({ JWT_SECRET: TEST_SECRET });
     await expect(verifier.verify(hs({}))).resolves.toEqual({
       role: 'user',
       userId: '68946',
       partitionPrefix: '68946/',
       expiresAt: (nowSec + 60 + 30) * 1000,
+      issuedAtSec: nowSec,
     });
+    await expect(verifier.verify(hs({ jti: 'token-1' }))).resolves.toMatchObject({ jti: 'token-1' });
   });
 
   it.each([

@@ -23,6 +23,8 @@ export interface BrokerProcess {
   readonly ports: { mqtts: number; wss: number };
   readonly mqttsUrl: string;
   readonly wssUrl: string;
+  /** The admin listener, when started with ADMIN_PORT (plain HTTP on loopback). */
+  readonly adminUrl: string | undefined;
   readonly ca: Buffer;
   readonly logLines: LogLine[];
   waitForLog(match: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
@@ -77,6 +79,7 @@ export async function startBrokerProcess(
     ports,
     mqttsUrl: `mqtts://localhost:${ports.mqtts}`,
     wssUrl: `wss://localhost:${ports.wss}/mqtt`,
+    adminUrl: typeof listening.adminPort === 'number' ? `http://127.0.0.1:${listening.adminPort}` : undefined,
     ca,
     logLines: broker.lines,
     waitForLog,
