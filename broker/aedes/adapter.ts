@@ -105,6 +105,7 @@ export function createAdapter(context: AdapterContext): Adapter {
     lifecycle,
     intervalMs: context.tokenRefreshIntervalMs,
     refuse,
+    ...(context.bans !== undefined && { bans: context.bans }),
   });
 
   async function admit(client: Client, identity: Identity): Promise<void> {

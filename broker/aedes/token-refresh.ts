@@ -29,6 +29,8 @@ export interface TokenRefreshOptions {
   readonly lifecycle: ClientLifecycle;
   /** Least time between two refreshes of one connection (TOKEN_REFRESH_INTERVAL_MS). */
   readonly intervalMs: number;
+  /** Bans and revocations: a refreshed token is held to them as a CONNECT's is (throws when banned). */
+  readonly bans?: { admit(client: Client, identity: Identity): void };
   /** Writes the audit line of a refusal (the adapter's `refuse`). */
   readonly refuse: (
     action: AuditAction,
@@ -84,6 +86,7 @@ export class TokenRefresh {
       next = verified;
       const decision = authorizeTokenRefresh(current, verified);
       if (!decision.allowed) throw new CashewError(decision.code, decision.reason);
+      this.#options.bans?.admit(client, verified);
       const revoked = subscribedFilters(client).filter(
         (filter) => !authorizeSubscription(verified, filter).allowed,
       );
