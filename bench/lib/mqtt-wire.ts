@@ -14,6 +14,8 @@ export interface Endpoint {
   readonly tls?: boolean;
   /** Source address, to open more than one port range's worth of connections to one port. */
   readonly localAddress?: string;
+  /** TLS session to offer (resumption), as a previous connection's `session` event gave it. */
+  readonly session?: Buffer;
 }
 
 export interface ConnectParams {
@@ -172,8 +174,8 @@ export class MqttConnection {
   }
 }
 
-/** Opens the socket (TCP or TLS). */
-export function openSocket(endpoint: Endpoint): Promise<Socket> {
+/** Opens the socket (TCP or TLS); `onSocket` sees it before the handshake (to hear `session`). */
+export function openSocket(endpoint: Endpoint, onSocket?: (socket: Socket) => void): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const options = {
       host: endpoint.host,
@@ -181,8 +183,16 @@ export function openSocket(endpoint: Endpoint): Promise<Socket> {
       ...(endpoint.localAddress !== undefined && { localAddress: endpoint.localAddress }),
     };
     const socket = endpoint.tls
-      ? connectTls({ ...options, rejectUnauthorized: false }, () => done())
+      ? connectTls(
+          {
+            ...options,
+            rejectUnauthorized: false,
+            ...(endpoint.session !== undefined && { session: endpoint.session }),
+          },
+          () => done(),
+        )
       : connectTcp(options, () => done());
+    onSocket?.(socket);
     function done(): void {
       socket.off('error', reject);
       resolve(socket);
@@ -198,8 +208,12 @@ export interface Connected {
 }
 
 /** Opens a socket, sends CONNECT and resolves on CONNACK, whatever its return code. */
-export async function connectMqtt(endpoint: Endpoint, params: ConnectParams): Promise<Connected> {
-  const socket = await openSocket(endpoint);
+export async function connectMqtt(
+  endpoint: Endpoint,
+  params: ConnectParams,
+  onSocket?: (socket: Socket) => void,
+): Promise<Connected> {
+  const socket = await openSocket(endpoint, onSocket);
   const connection = new MqttConnection(socket);
   const closed = new Promise<never>((_resolve, reject) => {
     socket.once('close', () => reject(new Error('closed before CONNACK')));
