@@ -3,6 +3,7 @@
 // calls them). Pinned by test/unit/aedes-boundary/memory-internals.test.ts.
 import { createRequire } from 'node:module';
 import type { Readable } from 'node:stream';
+import type { OutgoingPersistence } from './empty-outgoing.ts';
 import type { RetainedPacket } from './retained-store.ts';
 
 export type Done = (error: Error | null) => void;
@@ -20,9 +21,12 @@ export interface RetainedPersistence {
 
 // aedes-persistence is CommonJS (`module.exports = factory`) while its typings declare an ES default
 // export, which TypeScript under NodeNext cannot reconcile: load it with require and type what we use.
-const factory = createRequire(import.meta.url)('aedes-persistence') as () => RetainedPersistence;
+const factory = createRequire(import.meta.url)('aedes-persistence') as () => MemoryPersistence;
+
+/** The parts of the memory store Cashew wraps: retained messages and the outgoing queues. */
+export type MemoryPersistence = RetainedPersistence & OutgoingPersistence;
 
 /** A fresh aedes-persistence in-memory store (sessions, subscriptions, inflight, wills, retained). */
-export function memoryPersistence(): RetainedPersistence {
+export function memoryPersistence(): MemoryPersistence {
   return factory();
 }

@@ -1,13 +1,17 @@
 // The embedded (single-process) persistence: aedes-persistence's in-memory store for sessions,
 // subscriptions, inflight messages and wills, with retained messages moved to a store indexed by
-// partition (retained-store.ts). Which methods are replaced, and why, is in memory-internals.ts.
+// partition (retained-store.ts), and no stream work on CONNECT for sessions with nothing queued
+// (empty-outgoing.ts). Which methods are replaced, and why, is in memory-internals.ts.
 import { Readable } from 'node:stream';
-import { memoryPersistence, type RetainedPersistence } from './memory-internals.ts';
+import { skipEmptyOutgoing, type OutgoingTracking } from './empty-outgoing.ts';
+import { memoryPersistence, type MemoryPersistence, type RetainedPersistence } from './memory-internals.ts';
 import { PartitionedRetainedStore } from './retained-store.ts';
 
-export type PartitionedMemoryPersistence = RetainedPersistence & {
+export type PartitionedMemoryPersistence = MemoryPersistence & {
   /** The retained-message index, exposed for metrics and tests. */
   readonly retained: PartitionedRetainedStore;
+  /** What is queued per client id (empty-outgoing.ts), for metrics and tests. */
+  readonly outgoing: OutgoingTracking;
 };
 
 /** aedes-persistence's memory store with retained messages indexed by first topic level. */
@@ -24,5 +28,6 @@ export function partitionedMemoryPersistence(): PartitionedMemoryPersistence {
     createRetainedStream: (pattern) => Readable.from(retained.match(pattern)),
     createRetainedStreamCombi: (patterns) => Readable.from(retained.matchAll(patterns)),
   };
-  return Object.assign(persistence, overrides, { retained });
+  const outgoing = skipEmptyOutgoing(persistence);
+  return Object.assign(persistence, overrides, { retained, outgoing });
 }

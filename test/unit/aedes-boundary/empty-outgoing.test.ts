@@ -1,0 +1,67 @@
+// Pins broker/aedes/persistence/empty-outgoing.ts: aedes 1.2 asks for `outgoingStream` on every CONNECT
+// (lib/handlers/connect.js `emptyQueue`), and a session with nothing queued gets an ended stream without
+// the store being asked; what was queued while a persistent session was away is still delivered, and
+// the count returns to zero once acknowledged.
+import mqtt from 'mqtt';
+import { describe, expect, it } from 'vitest';
+import { partitionedMemoryPersistence } from '../../../broker/aedes/persistence/partitioned-memory.ts';
+import { nextEvent, useBareAedes } from '../../support/bare-aedes.ts';
+
+const { start, connect, track } = useBareAedes();
+
+async function drain(stream: NodeJS.ReadableStream): Promise<unknown[]> {
+  const items: unknown[] = [];
+  for await (const item of stream) items.push(item);
+  return items;
+}
+
+describe('empty-outgoing.ts (aedes 1.2 lib/handlers/connect.js emptyQueue, aedes-persistence 11)', () => {
+  it('answers an ended stream for a client with nothing queued, and the store’s queue otherwise', async () => {
+    const persistence = partitionedMemoryPersistence();
+    expect(await drain(persistence.outgoingStream({ id: 'a' }))).toEqual([]);
+    const packet = {
+      cmd: 'publish',
+      topic: 'a/t',
+      payload: Buffer.from('x'),
+      qos: 1,
+      brokerId: 'b',
+      brokerCounter: 1,
+    };
+    await persistence.outgoingEnqueueCombi([{ clientId: 'a' }, { clientId: 'b' }], packet);
+    expect(persistence.outgoing.queuedFor('a')).toBe(1);
+    const queued = (await drain(persistence.outgoingStream({ id: 'a' }))) as { topic: string }[];
+    expect(queued.map((item) => item.topic)).toEqual(['a/t']);
+    expect(await persistence.outgoingClearMessageId({ id: 'a' }, { messageId: 99 })).toBeUndefined();
+    expect(persistence.outgoing.queuedFor('a')).toBe(1);
+    await persistence.outgoingUpdate({ id: 'a' }, { ...packet, messageId: 7 });
+    expect(await persistence.outgoingClearMessageId({ id: 'a' }, { messageId: 7 })).toBeDefined();
+    expect(persistence.outgoing.queuedFor('a')).toBe(0);
+    expect(persistence.outgoing.queuedClients).toBe(1);
+    expect(await drain(persistence.outgoingStream({ id: 'a' }))).toEqual([]);
+  });
+
+  it('aedes asks for the queue on every CONNECT and still delivers what a persistent session missed', async () => {
+    const persistence = partitionedMemoryPersistence();
+    const asked: string[] = [];
+    const stream = persistence.outgoingStream.bind(persistence);
+    persistence.outgoingStream = (client) => {
+      asked.push(client.id);
+      return stream(client);
+    };
+    const bare = await start({ persistence });
+    const device = await connect(bare.tcpUrl, { clientId: 'dev', clean: false });
+    await device.subscribeAsync('u/#', { qos: 1 });
+    await device.endAsync();
+    const publisher = await connect(bare.tcpUrl, { clientId: 'pub' });
+    await publisher.publishAsync('u/1', 'missed', { qos: 1 });
+    expect(persistence.outgoing.queuedFor('dev')).toBe(1);
+    const back = track(
+      mqtt.connect(bare.tcpUrl, { clientId: 'dev', clean: false, protocolVersion: 4, reconnectPeriod: 0 }),
+    );
+    const message = nextEvent<[string, Buffer]>(back, 'message');
+    const [topic, payload] = await message;
+    expect([topic, payload.toString()]).toEqual(['u/1', 'missed']);
+    expect(asked).toEqual(['dev', 'pub', 'dev']);
+    await expect.poll(() => persistence.outgoing.queuedFor('dev')).toBe(0);
+  });
+});
