@@ -17,6 +17,7 @@ import {
   type ListenerName,
 } from './net/listeners.ts';
 import { loadTlsMaterial } from './net/tls-material.ts';
+import { tlsResumption } from './net/tls-sessions.ts';
 import { StartRollback } from './start-rollback.ts';
 import { createLogger, type Logger } from './log/logger.ts';
 import type { BrokerOptions } from './options.ts';
@@ -91,7 +92,7 @@ async function startParts(
   // Files first (keys, certificates, the dev secret): nothing runs yet when one of them is unusable.
   const options = await withDevSecret(brokerOptions, logger);
   const verifier = await createTokenVerifier(options.token);
-  const tls = await loadTlsMaterial(options, logger);
+  const tls = { ...(await loadTlsMaterial(options, logger)), resumption: tlsResumption(options.tlsSessions) };
   signal?.throwIfAborted();
   await verifier.keys.keySet?.refresh().catch((error: unknown) => {
     logger.warn({ err: error }, 'JWKS not reachable at start; it is fetched again when a token needs it');
@@ -153,6 +154,7 @@ async function startParts(
   const { host } = options;
   const listeners: Listener[] = [];
   rollback.add(() => Promise.all(listeners.map((listener) => listener.close())).then(() => undefined));
+  rollback.add(() => tls.resumption.tickets?.close());
   const sink = { aedes, limits: options.limits, logger };
   const proxy = options.proxyProtocol ? { trusted: trustListOf(options.trustedProxies), logger } : undefined;
   listeners.push(await startMqttsListener(sink, tls, options.mqttsPort, host, proxy));
@@ -176,6 +178,7 @@ async function startParts(
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       const stopped = Promise.all(listeners.map((listener) => listener.close()));
+      tls.resumption.tickets?.close();
       await cluster?.leave();
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
       await cluster?.close();

@@ -4,6 +4,7 @@ import { isAddressOrSubnet } from './net/proxy-protocol.ts';
 import { LOG_LEVELS, type LogLevel } from './log/logger.ts';
 import { ALGORITHMS, type Algorithm } from './auth/algorithms.ts';
 import { LIMIT_SETTINGS, resolveLimits, type Limits } from './limits/limits.ts';
+import { resolveTlsSessions, TLS_SESSION_SETTINGS, type TlsSessionOptions } from './net/tls-sessions.ts';
 
 export const MODES = ['dev', 'production'] as const;
 export type Mode = (typeof MODES)[number];
@@ -46,6 +47,8 @@ export interface BrokerOptions {
   tlsKey?: string;
   /** Where dev certificates and the dev token secret live (`CERTS_DIR`, default `certs/dev`). */
   certsDir: string;
+  /** TLS session resumption: lifetime and keys shared by the nodes (broker/net/tls-sessions.ts). */
+  tlsSessions: TlsSessionOptions;
   token: TokenOptions;
   logLevel: LogLevel;
   /** Redis for scale-out (`REDIS_URL`); in-memory when absent. */
@@ -87,6 +90,7 @@ export const SETTINGS = [
   'TLS_CERT',
   'TLS_KEY',
   'CERTS_DIR',
+  ...TLS_SESSION_SETTINGS,
   'JWT_SECRET',
   'JWT_PUBLIC_KEY',
   'JWKS_URL',
@@ -261,6 +265,7 @@ export function resolveOptions(settings: Settings): BrokerOptions {
     ...(wsPort !== undefined && { wsPort }),
     ...(tlsCert !== undefined && tlsKey !== undefined && { tlsCert, tlsKey }),
     certsDir: nonEmpty(settings, 'CERTS_DIR') ?? DEFAULT_CERTS_DIR,
+    tlsSessions: resolveTlsSessions(settings),
     token,
     logLevel: oneOf(settings, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     ...(redisUrl !== undefined && { redisUrl }),
