@@ -22,6 +22,8 @@ export interface ConnectParams {
   readonly clientId: string;
   readonly password?: string;
   readonly keepalive?: number;
+  /** Clean session (default true); false resumes a persistent session. */
+  readonly clean?: boolean;
 }
 
 export type PublishListener = (topic: string, payload: Buffer, qos: number, messageId: number) => void;
@@ -38,12 +40,12 @@ function remainingLength(length: number): number[] {
   return bytes;
 }
 
-export function encodeConnect({ clientId, password, keepalive = 0 }: ConnectParams): Buffer {
+export function encodeConnect({ clientId, password, keepalive = 0, clean = true }: ConnectParams): Buffer {
   return generate({
     cmd: 'connect',
     protocolId: 'MQTT',
     protocolVersion: 4,
-    clean: true,
+    clean,
     clientId,
     keepalive,
     ...(password !== undefined && { username: 'JWT', password: Buffer.from(password) }),
@@ -207,14 +209,19 @@ export interface Connected {
   readonly returnCode: number;
 }
 
-/** Opens a socket, sends CONNECT and resolves on CONNACK, whatever its return code. */
+/**
+ * Opens a socket, sends CONNECT and resolves on CONNACK, whatever its return code. `prepare` sees the
+ * connection before CONNECT is sent (a session's queued PUBLISHes may follow CONNACK in one read).
+ */
 export async function connectMqtt(
   endpoint: Endpoint,
   params: ConnectParams,
   onSocket?: (socket: Socket) => void,
+  prepare?: (connection: MqttConnection) => void,
 ): Promise<Connected> {
   const socket = await openSocket(endpoint, onSocket);
   const connection = new MqttConnection(socket);
+  prepare?.(connection);
   const closed = new Promise<never>((_resolve, reject) => {
     socket.once('close', () => reject(new Error('closed before CONNACK')));
     socket.once('error', reject);
