@@ -5,7 +5,7 @@ import { median, ratio } from './stats.ts';
 import { SYSTEM_LABELS, SYSTEMS, type SystemName } from './systems.ts';
 
 export type Target =
-  | { readonly kind: 'ratio-max' | 'ratio-min'; readonly value: number }
+  | { readonly kind: 'ratio-max' | 'ratio-min' | 'mosquitto-ratio-max'; readonly value: number }
   | { readonly kind: 'min' | 'max'; readonly value: number }
   | { readonly kind: 'delta-max'; readonly value: number; readonly unit: string };
 
@@ -74,6 +74,7 @@ export function summarize(row: ResultRow): Summary {
   else if (target?.kind === 'ratio-min') met = vsAedes >= target.value;
   else if (target?.kind === 'min') met = cashew >= target.value;
   else if (target?.kind === 'max') met = cashew <= target.value;
+  else if (target?.kind === 'mosquitto-ratio-max') met = vsMosquitto <= target.value;
   else if (target?.kind === 'delta-max') met = cashew - (medians.aedes ?? Number.NaN) <= target.value;
   if (met !== undefined && !Number.isFinite(cashew)) met = false;
   return {
@@ -109,6 +110,8 @@ function formatTarget(target: Target | undefined): string {
       return `≤ ${target.value}× Aedes`;
     case 'ratio-min':
       return `≥ ${target.value}× Aedes`;
+    case 'mosquitto-ratio-max':
+      return `≤ ${target.value}× Mosquitto`;
     case 'min':
       return `≥ ${formatNumber(target.value)}`;
     case 'max':
