@@ -9,6 +9,11 @@
 // low: when in doubt the store is asked. `outgoingClearMessageId` for a client with nothing queued
 // (a PUBACK for a message never stored) also skips the store, which would otherwise create an empty
 // queue for that client id and keep it forever.
+//
+// Where aedes carries Cashew's patch (patches/aedes+1.2.0.patch, applied in this repository's own
+// installs only, see docs/performance.md), `emptyQueue` first asks the persistence's synchronous
+// `outgoingQueued(client)` and skips the stream, the Transform and the pipeline altogether. An aedes
+// without the patch never calls it and gets the ended stream: same behaviour, less gain.
 import { Readable } from 'node:stream';
 
 /** The outgoing-queue methods of an aedes persistence (aedes-persistence 11, promise style). */
@@ -31,6 +36,8 @@ export interface OutgoingPersistence {
   /** Not wrapped: it changes a queued message in place (message id, PUBREL), never the count. */
   outgoingUpdate(client: { readonly id: string }, packet: object, done?: unknown): Promise<void> | undefined;
   outgoingStream(client: { readonly id: string }): Readable;
+  /** Added here: whether the client id may have something queued (read by patched aedes). */
+  outgoingQueued?: (client: { readonly id: string }) => boolean;
 }
 
 export interface OutgoingTracking {
@@ -83,6 +90,7 @@ export function skipEmptyOutgoing(persistence: OutgoingPersistence): OutgoingTra
     });
   };
   persistence.outgoingStream = (client) => (queued.has(client.id) ? stream(client) : endedStream());
+  persistence.outgoingQueued = (client) => queued.has(client.id);
   return {
     queuedFor: (clientId) => queued.get(clientId) ?? 0,
     get queuedClients() {

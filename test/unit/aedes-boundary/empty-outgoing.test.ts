@@ -40,13 +40,19 @@ describe('empty-outgoing.ts (aedes 1.2 lib/handlers/connect.js emptyQueue, aedes
     expect(await drain(persistence.outgoingStream({ id: 'a' }))).toEqual([]);
   });
 
-  it('aedes asks for the queue on every CONNECT and still delivers what a persistent session missed', async () => {
+  it('aedes asks on every CONNECT, streams only a session with something queued, and delivers it', async () => {
     const persistence = partitionedMemoryPersistence();
     const asked: string[] = [];
+    const streamed: string[] = [];
     const stream = persistence.outgoingStream.bind(persistence);
+    const queued = persistence.outgoingQueued?.bind(persistence);
     persistence.outgoingStream = (client) => {
-      asked.push(client.id);
+      streamed.push(client.id);
       return stream(client);
+    };
+    persistence.outgoingQueued = (client) => {
+      asked.push(client.id);
+      return queued?.(client) ?? true;
     };
     const bare = await start({ persistence });
     const device = await connect(bare.tcpUrl, { clientId: 'dev', clean: false });
@@ -61,7 +67,9 @@ describe('empty-outgoing.ts (aedes 1.2 lib/handlers/connect.js emptyQueue, aedes
     const message = nextEvent<[string, Buffer]>(back, 'message');
     const [topic, payload] = await message;
     expect([topic, payload.toString()]).toEqual(['u/1', 'missed']);
+    // patches/aedes+1.2.0.patch: emptyQueue asks outgoingQueued first, and streams only when true.
     expect(asked).toEqual(['dev', 'pub', 'dev']);
+    expect(streamed).toEqual(['dev']);
     await expect.poll(() => persistence.outgoing.queuedFor('dev')).toBe(0);
   });
 });
