@@ -16,6 +16,7 @@ import { connectStorm } from './scenarios/connect-storm.ts';
 import { idleMemory } from './scenarios/idle-memory.ts';
 import { liveSubscriptions } from './scenarios/live-subscriptions.ts';
 import { messaging } from './scenarios/messaging.ts';
+import { reconnectStorm } from './scenarios/reconnect-storm.ts';
 import { requests } from './scenarios/requests.ts';
 import { subscribeRate } from './scenarios/subscribe-rate.ts';
 
@@ -26,6 +27,7 @@ const SCENARIOS: Record<string, (context: BenchContext) => Promise<void>> = {
   '5': liveSubscriptions,
   '6': requests,
   '3': idleMemory,
+  '7': reconnectStorm,
 };
 
 function log(message: string): void {

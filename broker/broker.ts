@@ -17,6 +17,7 @@ import {
   type ListenerName,
 } from './net/listeners.ts';
 import { loadTlsMaterial } from './net/tls-material.ts';
+import { tlsResumption } from './net/tls-sessions.ts';
 import { StartRollback } from './start-rollback.ts';
 import { ConnectionLog } from './log/connection-log.ts';
 import { startPresence } from './presence/start-presence.ts';
@@ -101,7 +102,7 @@ async function startParts(
   const admin = createAdmin(options, logger);
   rollback.add(() => admin.close());
   const verifier = await createTokenVerifier(options.token);
-  const tls = await loadTlsMaterial(options, logger);
+  const tls = { ...(await loadTlsMaterial(options, logger)), resumption: tlsResumption(options.tlsSessions) };
   signal?.throwIfAborted();
   for (const keySet of verifier.keySets) {
     await keySet.refresh().then(
@@ -201,6 +202,7 @@ async function startParts(
   const { host } = options;
   const listeners: Listener[] = [];
   rollback.add(() => Promise.all(listeners.map((listener) => listener.close())).then(() => undefined));
+  rollback.add(() => tls.resumption.tickets?.close());
   const sink = { aedes, limits: options.limits, logger };
   const proxy = options.proxyProtocol ? { trusted: trustListOf(options.trustedProxies), logger } : undefined;
   listeners.push(await startMqttsListener(sink, tls, options.mqttsPort, host, proxy));
@@ -235,6 +237,7 @@ async function startParts(
     (closing ??= (async () => {
       connectionLog.stopping();
       const stopped = Promise.all(listeners.map((listener) => listener.close()));
+      tls.resumption.tickets?.close();
       await cluster?.leave();
       await sessionExpiry.close();
       await new Promise<void>((resolve) => aedes.close(() => resolve()));

@@ -7,6 +7,7 @@ import { resolveTokenOptions, TOKEN_SETTINGS } from './auth/token-options.ts';
 import type { TokenOptions } from './auth/token-options.ts';
 import { LIMIT_SETTINGS, resolveLimits, type Limits } from './limits/limits.ts';
 import { ADMIN_SETTINGS, resolveAdminOptions, type AdminOptions } from './admin/admin-options.ts';
+import { resolveTlsSessions, TLS_SESSION_SETTINGS, type TlsSessionOptions } from './net/tls-sessions.ts';
 
 export const MODES = ['dev', 'production'] as const;
 export type Mode = (typeof MODES)[number];
@@ -28,6 +29,8 @@ export interface BrokerOptions {
   tlsKey?: string;
   /** Where dev certificates and the dev token secret live (`CERTS_DIR`, default `certs/dev`). */
   certsDir: string;
+  /** TLS session resumption: lifetime and keys shared by the nodes (broker/net/tls-sessions.ts). */
+  tlsSessions: TlsSessionOptions;
   token: TokenOptions;
   logLevel: LogLevel;
   /** `auto` (pretty on a terminal, JSON otherwise), `json` or `pretty` (`LOG_FORMAT`, default auto). */
@@ -74,6 +77,7 @@ export const SETTINGS = [
   'TLS_KEY',
   'CERTS_DIR',
   ...TOKEN_SETTINGS,
+  ...TLS_SESSION_SETTINGS,
   'LOG_LEVEL',
   'LOG_FORMAT',
   'REDIS_URL',
@@ -185,6 +189,7 @@ export function resolveOptions(settings: Settings): BrokerOptions {
     ...(wsPort !== undefined && { wsPort }),
     ...(tlsCert !== undefined && tlsKey !== undefined && { tlsCert, tlsKey }),
     certsDir: nonEmpty(settings, 'CERTS_DIR') ?? DEFAULT_CERTS_DIR,
+    tlsSessions: resolveTlsSessions(settings),
     token,
     logLevel: oneOf(settings, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     logFormat: oneOf(settings, 'LOG_FORMAT', LOG_FORMATS, 'auto'),

@@ -20,10 +20,10 @@ export interface Endpoint {
 
 export interface ConnectParams {
   readonly clientId: string;
-  /** false: a persistent session (default true). */
-  readonly clean?: boolean;
   readonly password?: string;
   readonly keepalive?: number;
+  /** Clean session (default true); false resumes a persistent session. */
+  readonly clean?: boolean;
 }
 
 export type PublishListener = (topic: string, payload: Buffer, qos: number, messageId: number) => void;
@@ -176,8 +176,8 @@ export class MqttConnection {
   }
 }
 
-/** Opens the socket (TCP or TLS). */
-export function openSocket(endpoint: Endpoint): Promise<Socket> {
+/** Opens the socket (TCP or TLS); `onSocket` sees it before the handshake (to hear `session`). */
+export function openSocket(endpoint: Endpoint, onSocket?: (socket: Socket) => void): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const options = {
       host: endpoint.host,
@@ -194,6 +194,7 @@ export function openSocket(endpoint: Endpoint): Promise<Socket> {
           () => done(),
         )
       : connectTcp(options, () => done());
+    onSocket?.(socket);
     function done(): void {
       socket.off('error', reject);
       resolve(socket);
@@ -208,10 +209,19 @@ export interface Connected {
   readonly returnCode: number;
 }
 
-/** Opens a socket, sends CONNECT and resolves on CONNACK, whatever its return code. */
-export async function connectMqtt(endpoint: Endpoint, params: ConnectParams): Promise<Connected> {
-  const socket = await openSocket(endpoint);
+/**
+ * Opens a socket, sends CONNECT and resolves on CONNACK, whatever its return code. `prepare` sees the
+ * connection before CONNECT is sent (a session's queued PUBLISHes may follow CONNACK in one read).
+ */
+export async function connectMqtt(
+  endpoint: Endpoint,
+  params: ConnectParams,
+  onSocket?: (socket: Socket) => void,
+  prepare?: (connection: MqttConnection) => void,
+): Promise<Connected> {
+  const socket = await openSocket(endpoint, onSocket);
   const connection = new MqttConnection(socket);
+  prepare?.(connection);
   const closed = new Promise<never>((_resolve, reject) => {
     socket.once('close', () => reject(new Error('closed before CONNACK')));
     socket.once('error', reject);

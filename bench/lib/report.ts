@@ -5,8 +5,8 @@ import { median, ratio } from './stats.ts';
 import { SYSTEM_LABELS, SYSTEMS, type SystemName } from './systems.ts';
 
 export type Target =
-  | { readonly kind: 'ratio-max' | 'ratio-min'; readonly value: number }
-  | { readonly kind: 'min'; readonly value: number }
+  | { readonly kind: 'ratio-max' | 'ratio-min' | 'mosquitto-ratio-max'; readonly value: number }
+  | { readonly kind: 'min' | 'max'; readonly value: number }
   | { readonly kind: 'delta-max'; readonly value: number; readonly unit: string };
 
 export interface ResultRow {
@@ -23,6 +23,9 @@ export interface Summary extends ResultRow {
   readonly medians: Partial<Record<SystemName, number>>;
   readonly vsAedes: number;
   readonly vsMosquitto: number;
+  /** Lowest and highest per-repetition ratio (paired), to show the noise beside each ratio. */
+  readonly vsAedesSpread: readonly [number, number] | undefined;
+  readonly vsMosquittoSpread: readonly [number, number] | undefined;
   readonly met: boolean | undefined;
 }
 
@@ -31,18 +34,29 @@ export interface Summary extends ResultRow {
  * ratio is taken per repetition and the median of those ratios reported (a paired comparison: a noisy
  * neighbour during one round weighs on both sides of its ratio). Falls back to the ratio of medians.
  */
+function pairedRatios(row: ResultRow, other: SystemName): number[] | undefined {
+  const mine = row.runs.cashew ?? [];
+  const theirs = row.runs[other] ?? [];
+  if (mine.length > 1 && mine.length === theirs.length) {
+    return mine.map((value, index) => ratio(value, theirs[index] ?? Number.NaN));
+  }
+  return undefined;
+}
+
 function pairedRatio(
   row: ResultRow,
   other: SystemName,
   cashewMedian: number,
   otherMedian: number | undefined,
 ): number {
-  const mine = row.runs.cashew ?? [];
-  const theirs = row.runs[other] ?? [];
-  if (mine.length > 1 && mine.length === theirs.length) {
-    return median(mine.map((value, index) => ratio(value, theirs[index] ?? Number.NaN)));
-  }
-  return ratio(cashewMedian, otherMedian ?? Number.NaN);
+  const paired = pairedRatios(row, other);
+  return paired !== undefined ? median(paired) : ratio(cashewMedian, otherMedian ?? Number.NaN);
+}
+
+function spreadOf(row: ResultRow, other: SystemName): readonly [number, number] | undefined {
+  const paired = pairedRatios(row, other)?.filter((value) => Number.isFinite(value));
+  if (paired === undefined || paired.length < 2) return undefined;
+  return [Math.min(...paired), Math.max(...paired)];
 }
 
 export function summarize(row: ResultRow): Summary {
@@ -59,9 +73,19 @@ export function summarize(row: ResultRow): Summary {
   if (target?.kind === 'ratio-max') met = vsAedes <= target.value;
   else if (target?.kind === 'ratio-min') met = vsAedes >= target.value;
   else if (target?.kind === 'min') met = cashew >= target.value;
+  else if (target?.kind === 'max') met = cashew <= target.value;
+  else if (target?.kind === 'mosquitto-ratio-max') met = vsMosquitto <= target.value;
   else if (target?.kind === 'delta-max') met = cashew - (medians.aedes ?? Number.NaN) <= target.value;
   if (met !== undefined && !Number.isFinite(cashew)) met = false;
-  return { ...row, medians, vsAedes, vsMosquitto, met };
+  return {
+    ...row,
+    medians,
+    vsAedes,
+    vsMosquitto,
+    vsAedesSpread: spreadOf(row, 'aedes'),
+    vsMosquittoSpread: spreadOf(row, 'mosquitto'),
+    met,
+  };
 }
 
 export function formatNumber(value: number | undefined): string {
@@ -73,8 +97,10 @@ export function formatNumber(value: number | undefined): string {
   return value.toFixed(2);
 }
 
-function formatRatio(value: number): string {
-  return Number.isFinite(value) ? `${value.toFixed(2)}×` : '—';
+function formatRatio(value: number, spread?: readonly [number, number]): string {
+  if (!Number.isFinite(value)) return '—';
+  const range = spread === undefined ? '' : ` (${spread[0].toFixed(2)}–${spread[1].toFixed(2)})`;
+  return `${value.toFixed(2)}×${range}`;
 }
 
 function formatTarget(target: Target | undefined): string {
@@ -84,8 +110,12 @@ function formatTarget(target: Target | undefined): string {
       return `≤ ${target.value}× Aedes`;
     case 'ratio-min':
       return `≥ ${target.value}× Aedes`;
+    case 'mosquitto-ratio-max':
+      return `≤ ${target.value}× Mosquitto`;
     case 'min':
       return `≥ ${formatNumber(target.value)}`;
+    case 'max':
+      return `≤ ${formatNumber(target.value)}`;
     case 'delta-max':
       return `≤ Aedes + ${target.value} ${target.unit}`;
   }
@@ -93,7 +123,7 @@ function formatTarget(target: Target | undefined): string {
 
 export function markdownTable(summaries: readonly Summary[]): string {
   const header = [
-    '| # | case | metric | transport | Cashew | raw Aedes | Mosquitto | Cashew / Aedes | Cashew / Mosquitto | target | met |',
+    '| # | case | metric | transport | Cashew | raw Aedes | Mosquitto | Cashew / Aedes (spread) | Cashew / Mosquitto (spread) | target | met |',
     '| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- |',
   ];
   const lines = summaries.map((row) =>
@@ -105,8 +135,8 @@ export function markdownTable(summaries: readonly Summary[]): string {
       formatNumber(row.medians.cashew),
       formatNumber(row.medians.aedes),
       formatNumber(row.medians.mosquitto),
-      formatRatio(row.vsAedes),
-      formatRatio(row.vsMosquitto),
+      formatRatio(row.vsAedes, row.vsAedesSpread),
+      formatRatio(row.vsMosquitto, row.vsMosquittoSpread),
       formatTarget(row.target),
       row.met === undefined ? '' : row.met ? 'yes' : '**no**',
     ].join(' | '),

@@ -69,6 +69,7 @@ async function startNodeBroker(
   script: string,
   env: Record<string, string>,
   cpus: string | undefined,
+  serversDir = SERVERS_DIR,
 ): Promise<BrokerProcess> {
   const log = logFile(system);
   const broker = supervise({
@@ -80,7 +81,7 @@ async function startNodeBroker(
       '--expose-gc',
       '--max-old-space-size=8192',
       ...extraNodeArgs,
-      join(SERVERS_DIR, script),
+      join(serversDir, script),
     ],
     env: { ...process.env, ...env },
     output: log,
@@ -129,11 +130,15 @@ async function startNodeBroker(
   };
 }
 
-/** Cashew with the given settings (JWT_* etc.); plain MQTT_PORT and MQTTS on ephemeral ports. */
+/**
+ * Cashew with the given settings (JWT_* etc.); plain MQTT_PORT and MQTTS on ephemeral ports. `root`:
+ * another checkout of Cashew to run instead of this one (bench/compare.ts, before/after a change).
+ */
 export function startCashew(
   settings: Record<string, string>,
   tls: TlsFiles,
   cpus: string | undefined,
+  root?: string,
 ): Promise<BrokerProcess> {
   const full = {
     HOST,
@@ -155,7 +160,13 @@ export function startCashew(
     HANDLER_PUBLISH_BURST: '10000000',
     ...settings,
   };
-  return startNodeBroker('cashew', 'cashew.ts', { CASHEW_BENCH_SETTINGS: JSON.stringify(full) }, cpus);
+  return startNodeBroker(
+    'cashew',
+    'cashew.ts',
+    { CASHEW_BENCH_SETTINGS: JSON.stringify(full) },
+    cpus,
+    root === undefined ? SERVERS_DIR : join(root, 'bench', 'servers'),
+  );
 }
 
 /** Profiling aid: raw Aedes with Cashew's adapter hooks only (bench/servers/aedes-hooks.ts). */

@@ -1,6 +1,13 @@
-// Scenario 3 load: open authenticated connections and keep them idle (keepalive 0: no PINGREQ) until
-// the parent has read the broker's memory, then close them.
-import { connectMqtt, type Endpoint, type MqttConnection } from '../lib/mqtt-wire.ts';
+// Scenario 3 load: open authenticated connections, each with one subscription (`<user>/#`) when asked,
+// and keep them idle (keepalive 0: no PINGREQ) until the parent has read the broker's memory, then
+// close them.
+import {
+  connectMqtt,
+  encodeSubscribe,
+  PACKET,
+  type Endpoint,
+  type MqttConnection,
+} from '../lib/mqtt-wire.ts';
 import { runWorker, withConcurrency } from '../lib/workers.ts';
 import type { Identity } from './messaging.ts';
 
@@ -9,6 +16,8 @@ export interface IdleParams {
   readonly identities: readonly Identity[];
   /** Source addresses used in turn (127.0.0.x), so more than one ephemeral port range is available. */
   readonly localAddresses: readonly string[];
+  /** Subscribe each connection to `<user>/#` (the user id is the client id's first level). */
+  readonly subscribe?: boolean;
 }
 
 export interface IdleResult {
@@ -16,7 +25,7 @@ export interface IdleResult {
   readonly failed: number;
 }
 
-runWorker<IdleParams, IdleResult>(async ({ endpoint, identities, localAddresses }, channel) => {
+runWorker<IdleParams, IdleResult>(async ({ endpoint, identities, localAddresses, subscribe }, channel) => {
   const connections: MqttConnection[] = [];
   let failed = 0;
   await withConcurrency(identities.length, 50, async (index) => {
@@ -27,8 +36,16 @@ runWorker<IdleParams, IdleResult>(async ({ endpoint, identities, localAddresses 
         { ...endpoint, ...(localAddress !== undefined && { localAddress }) },
         { clientId: identity.clientId, password: identity.token, keepalive: 0 },
       );
-      if (returnCode === 0) connections.push(connection);
-      else failed++;
+      if (returnCode !== 0) {
+        failed++;
+        return;
+      }
+      if (subscribe === true) {
+        const suback = connection.next(PACKET.SUBACK);
+        connection.write(encodeSubscribe(1, [`${identity.clientId.split('/')[0] ?? ''}/#`]));
+        await suback;
+      }
+      connections.push(connection);
     } catch {
       failed++;
     }

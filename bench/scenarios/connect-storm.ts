@@ -1,47 +1,158 @@
 // Scenario 1: connection storm with valid (HS256, RS256, ES256) and invalid (bad signature, expired)
-// tokens: connects/s, CONNACK p50/p99, broker CPU µs per connect. Plain TCP, plus HS256 over TLS.
-import type { ConnectStormResult } from '../load/connect-storm.ts';
+// tokens over TCP, and HS256 over TLS with a full and with a resumed handshake. Headline: broker CPU
+// per connect (read from /proc around each broker's own rounds). Beside every rate: the generators'
+// CPU per connect and load, and a note naming the systems whose rate the generators bound.
 import { userClaims, type SigningAlgorithm, type TokenKind } from '../lib/tokens.ts';
 import {
   HOST,
+  SYSTEM_LABELS,
   startCashew,
   startMosquitto,
   startRawAedes,
   type BrokerProcess,
   type SystemName,
 } from '../lib/systems.ts';
-import type { Target } from '../lib/report.ts';
-import {
-  caseSelected,
-  cpuOfBetween,
-  loopbackAddresses,
-  pushRuns,
-  rotation,
-  runLoadOnAll,
-  type BenchContext,
-} from './context.ts';
+import type { ResultRow, Target } from '../lib/report.ts';
+import { GENERATOR_BOUND_LOAD, generatorCores, runDrivenStorm, type DrivenTotals } from './connect-driver.ts';
+import { caseSelected, loopbackAddresses, pushRuns, rotation, type BenchContext } from './context.ts';
+
+type Handshake = 'none' | 'full' | 'resumed';
 
 interface StormCase {
   readonly kind: TokenKind;
-  readonly tls: boolean;
+  readonly handshake: Handshake;
+  /** On broker CPU per connect, Cashew ÷ raw Aedes. */
   readonly target?: Target;
 }
 
 const CASES: readonly StormCase[] = [
-  { kind: 'HS256', tls: false, target: { kind: 'ratio-min', value: 0.9 } },
-  { kind: 'RS256', tls: false, target: { kind: 'ratio-min', value: 0.9 } },
-  { kind: 'ES256', tls: false, target: { kind: 'ratio-min', value: 0.8 } },
-  { kind: 'invalid signature', tls: false },
-  { kind: 'expired', tls: false },
-  { kind: 'HS256', tls: true },
+  { kind: 'HS256', handshake: 'none', target: { kind: 'ratio-max', value: 0.8 } },
+  { kind: 'RS256', handshake: 'none', target: { kind: 'ratio-max', value: 0.8 } },
+  { kind: 'ES256', handshake: 'none', target: { kind: 'ratio-max', value: 1.0 } },
+  { kind: 'invalid signature', handshake: 'none' },
+  { kind: 'expired', handshake: 'none' },
+  { kind: 'HS256', handshake: 'full', target: { kind: 'ratio-max', value: 0.9 } },
+  { kind: 'HS256', handshake: 'resumed' },
 ];
+
+/** A resumed TLS connect should cost at most this share of a full one (Cashew's broker CPU). */
+const RESUMED_SHARE_TARGET = 0.6;
 
 function algorithmOf(kind: TokenKind): SigningAlgorithm {
   return kind === 'RS256' || kind === 'ES256' ? kind : 'HS256';
 }
 
+function caseNameOf(storm: StormCase): string {
+  if (storm.handshake === 'none') return storm.kind;
+  return `${storm.kind} (TLS ${storm.handshake} handshake)`;
+}
+
+type Runs = Partial<Record<SystemName, number[]>>;
+
+interface CaseRuns {
+  rate: Runs;
+  p50: Runs;
+  p99: Runs;
+  cpu: Runs;
+  generatorCpu: Runs;
+  generatorLoad: Runs;
+  resumed: Runs;
+  bound: Set<SystemName>;
+}
+
+function emptyCaseRuns(): CaseRuns {
+  return {
+    rate: {},
+    p50: {},
+    p99: {},
+    cpu: {},
+    generatorCpu: {},
+    generatorLoad: {},
+    resumed: {},
+    bound: new Set(),
+  };
+}
+
+function record(
+  context: BenchContext,
+  runs: CaseRuns,
+  system: SystemName,
+  name: string,
+  totals: DrivenTotals,
+) {
+  const perSecond = (totals.attempts / totals.wallMs) * 1000;
+  const brokerPerConnect = totals.brokerCpuMicros / totals.attempts;
+  const generatorPerConnect = totals.generatorCpuMicros / totals.attempts;
+  const generatorLoad = totals.generatorCpuMicros / 1000 / totals.wallMs / generatorCores(context);
+  if (generatorLoad >= GENERATOR_BOUND_LOAD) runs.bound.add(system);
+  pushRuns(runs.rate, system, perSecond);
+  pushRuns(runs.p50, system, totals.p50Ms);
+  pushRuns(runs.p99, system, totals.p99Ms);
+  pushRuns(runs.cpu, system, brokerPerConnect);
+  pushRuns(runs.generatorCpu, system, generatorPerConnect);
+  pushRuns(runs.generatorLoad, system, generatorLoad * 100);
+  pushRuns(runs.resumed, system, (100 * totals.resumed) / totals.attempts);
+  if (totals.failed > 0) context.log(`  ${system} ${name}: ${totals.failed} connections failed`);
+  context.log(
+    `  1 ${name} ${system}: ${Math.round(perSecond)}/s, broker ${brokerPerConnect.toFixed(0)} µs/connect, ` +
+      `generators ${generatorPerConnect.toFixed(0)} µs/connect (${(generatorLoad * 100).toFixed(0)} % load), ` +
+      `p50 ${totals.p50Ms.toFixed(2)} ms, accepted ${totals.accepted}, refused ${totals.refused}, ` +
+      `resumed ${totals.resumed}`,
+  );
+}
+
+function rowsOf(storm: StormCase, runs: CaseRuns): ResultRow[] {
+  const caseName = caseNameOf(storm);
+  const transport = storm.handshake === 'none' ? 'TCP' : 'TLS';
+  const valid = storm.kind === 'HS256' || storm.kind === 'RS256' || storm.kind === 'ES256';
+  const bound = [...runs.bound].map((system) => SYSTEM_LABELS[system]);
+  const notes = [
+    ...(valid ? [] : ['raw Aedes and Mosquitto check no token: they accept these connections']),
+    ...(bound.length > 0
+      ? [
+          `generator-bound for ${bound.join(', ')} (generators ≥ ${GENERATOR_BOUND_LOAD * 100} % of their cores)`,
+        ]
+      : []),
+  ];
+  const base = { scenario: '1 connect', case: caseName, transport } as const;
+  const rows: ResultRow[] = [
+    {
+      ...base,
+      metric: 'broker CPU µs/connect',
+      runs: runs.cpu,
+      ...(storm.target !== undefined && { target: storm.target }),
+    },
+    { ...base, metric: 'connects/s', runs: runs.rate, ...(notes.length > 0 && { note: notes.join('; ') }) },
+    { ...base, metric: 'generator CPU µs/connect', runs: runs.generatorCpu },
+    { ...base, metric: 'generator load %', runs: runs.generatorLoad },
+    { ...base, metric: 'CONNACK p50 ms', runs: runs.p50 },
+    { ...base, metric: 'CONNACK p99 ms', runs: runs.p99 },
+  ];
+  if (storm.handshake === 'resumed')
+    rows.push({ ...base, metric: 'handshakes resumed %', runs: runs.resumed });
+  return rows;
+}
+
+/** Per repetition and system: resumed ÷ full broker CPU per connect. */
+function resumedShare(full: CaseRuns | undefined, resumed: CaseRuns | undefined): ResultRow | undefined {
+  if (full === undefined || resumed === undefined) return undefined;
+  const runs: Runs = {};
+  for (const [system, values] of Object.entries(resumed.cpu) as [SystemName, number[]][]) {
+    const fullValues = full.cpu[system] ?? [];
+    runs[system] = values.map((value, index) => value / (fullValues[index] ?? Number.NaN));
+  }
+  return {
+    scenario: '1 connect',
+    case: 'HS256 TLS resumed ÷ full',
+    metric: 'broker CPU share',
+    transport: 'TLS',
+    runs,
+    target: { kind: 'max', value: RESUMED_SHARE_TARGET },
+  };
+}
+
 export async function connectStorm(context: BenchContext): Promise<void> {
-  const count = context.quick ? 300 : 1000;
+  const count = context.quick ? 400 : 2000;
   const brokers = new Map<string, BrokerProcess>();
   for (const alg of ['HS256', 'RS256', 'ES256'] as const) {
     brokers.set(
@@ -52,97 +163,70 @@ export async function connectStorm(context: BenchContext): Promise<void> {
   brokers.set('aedes', await startRawAedes(context.tls, context.brokerCpus));
   if (context.systems.includes('mosquitto'))
     brokers.set('mosquitto', await startMosquitto(context.tls, context.brokerCpus));
+  const byCase = new Map<string, CaseRuns>();
   try {
     // JIT warm-up of every broker before any measurement: each Cashew instance (one per algorithm)
     // starts cold, while raw Aedes and Mosquitto serve every case.
-    const warmup = context.quick ? 500 : 1500;
-    await Promise.all(
-      [...brokers].map(async ([name, broker]) => {
-        const kind: TokenKind = name.startsWith('cashew:') ? (name.slice(7) as SigningAlgorithm) : 'HS256';
-        const clients = Array.from({ length: warmup }, (_, index) => ({
+    const warmup = context.quick ? 600 : 1500;
+    for (const [name, broker] of brokers) {
+      const kind: TokenKind = name.startsWith('cashew:') ? (name.slice(7) as SigningAlgorithm) : 'HS256';
+      await runDrivenStorm(context, {
+        targets: [{ name, endpoint: { host: HOST, port: broker.port }, broker }],
+        clients: Array.from({ length: warmup }, (_, index) => ({
           clientId: `w${index}/storm`,
           token: context.keys.sign(kind, userClaims(`w${index}`)),
-        }));
-        await runLoadOnAll(context, new Map([[name, broker]]), 'connect-storm', {
-          targets: [{ name, endpoint: { host: HOST, port: broker.port } }],
-          clients,
-          concurrency: 20,
-          chunk: warmup,
-          warmup: 0,
-          localAddresses: loopbackAddresses(2, 190),
-        });
-      }),
-    );
+        })),
+        concurrency: 20,
+        chunk: warmup,
+        warmup: 0,
+        localAddresses: loopbackAddresses(2, 190),
+      });
+    }
     let round = 0;
     for (const storm of CASES) {
-      if (!caseSelected(context, `${storm.kind}${storm.tls ? ' (TLS)' : ''}`)) continue;
+      const caseName = caseNameOf(storm);
+      if (!caseSelected(context, caseName)) continue;
       const clients = Array.from({ length: count }, (_, index) => ({
         clientId: `s${index}/storm`,
         token: context.keys.sign(storm.kind, userClaims(`s${index}`)),
       }));
-      const rate: Partial<Record<SystemName, number[]>> = {};
-      const p50: Partial<Record<SystemName, number[]>> = {};
-      const p99: Partial<Record<SystemName, number[]>> = {};
-      const cpu: Partial<Record<SystemName, number[]>> = {};
-      const caseName = `${storm.kind}${storm.tls ? ' (TLS)' : ''}`;
+      const runs = emptyCaseRuns();
       for (let repetition = 0; repetition < context.repetitions; repetition++) {
-        const targets = new Map<SystemName, BrokerProcess>();
-        for (const system of rotation(context.systems, repetition)) {
+        const targets = rotation(context.systems, repetition).flatMap((system) => {
           const broker = brokers.get(system === 'cashew' ? `cashew:${algorithmOf(storm.kind)}` : system);
-          if (broker !== undefined) targets.set(system, broker);
-        }
+          if (broker === undefined) return [];
+          const tls = storm.handshake !== 'none';
+          return [
+            {
+              name: system,
+              broker,
+              endpoint: { host: HOST, port: tls ? broker.tlsPort : broker.port, tls },
+              ...(storm.handshake === 'resumed' && { resume: true }),
+            },
+          ];
+        });
         round++;
-        const measured = await runLoadOnAll<Record<string, ConnectStormResult>>(
-          context,
+        const totals = await runDrivenStorm(context, {
           targets,
-          'connect-storm',
-          {
-            targets: [...targets].map(([name, broker]) => ({
-              name,
-              endpoint: { host: HOST, port: storm.tls ? broker.tlsPort : broker.port, tls: storm.tls },
-            })),
-            clients,
-            concurrency: 20,
-            chunk: 100,
-            warmup: 100,
-            localAddresses: loopbackAddresses(4, round * 4),
-          },
-        );
-        for (const system of targets.keys()) {
-          const result = measured.result[system] as ConnectStormResult;
-          const perConnect = cpuOfBetween(measured, system, 'start', 'end') / result.attempts;
-          const perSecond = (result.attempts / result.elapsedMs) * 1000;
-          if (result.failed > 0) context.log(`  ${system} ${caseName}: ${result.failed} connections failed`);
-          pushRuns(rate, system, perSecond);
-          pushRuns(p50, system, result.p50Ms);
-          pushRuns(p99, system, result.p99Ms);
-          pushRuns(cpu, system, perConnect);
-          context.log(
-            `  1 ${caseName} ${system}: ${Math.round(perSecond)}/s, ${perConnect.toFixed(0)} µs/connect, ` +
-              `p50 ${result.p50Ms.toFixed(2)} ms, accepted ${result.accepted}, refused ${result.refused}`,
-          );
+          clients,
+          concurrency: 20,
+          chunk: 100,
+          warmup: 100,
+          localAddresses: loopbackAddresses(4, round * 4),
+        });
+        for (const target of targets) {
+          const measured = totals.get(target.name);
+          if (measured !== undefined) record(context, runs, target.name, caseName, measured);
         }
       }
-      const transport = storm.tls ? 'TLS' : 'TCP';
-      const valid = storm.kind === 'HS256' || storm.kind === 'RS256' || storm.kind === 'ES256';
-      const note = valid
-        ? undefined
-        : 'raw Aedes and Mosquitto check no token: they accept these connections';
-      context.rows.push(
-        {
-          scenario: '1 connect',
-          case: caseName,
-          metric: 'connects/s',
-          transport,
-          runs: rate,
-          ...(storm.target !== undefined && { target: storm.target }),
-          ...(note !== undefined && { note }),
-        },
-        { scenario: '1 connect', case: caseName, metric: 'CONNACK p50 ms', transport, runs: p50 },
-        { scenario: '1 connect', case: caseName, metric: 'CONNACK p99 ms', transport, runs: p99 },
-        { scenario: '1 connect', case: caseName, metric: 'broker CPU µs/connect', transport, runs: cpu },
-      );
+      byCase.set(caseName, runs);
+      context.rows.push(...rowsOf(storm, runs));
     }
+    const share = resumedShare(
+      byCase.get('HS256 (TLS full handshake)'),
+      byCase.get('HS256 (TLS resumed handshake)'),
+    );
+    if (share !== undefined) context.rows.push(share);
   } finally {
     await Promise.all([...brokers.values()].map((broker) => broker.stop()));
   }

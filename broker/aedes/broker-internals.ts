@@ -46,22 +46,24 @@ export function onBrokerError(aedes: Aedes, listener: (error: Error) => void): v
 }
 
 /** aedes calls `publish(packet, done)` for its own events and `publish(packet, client, done)` for clients'. */
-type Publish = (packet: { readonly topic: string }, ...rest: unknown[]) => void;
+type Publish = (packet: { readonly topic: string }, clientOrDone?: unknown, done?: unknown) => void;
 
 /**
  * Replaces `aedes.publish` so that publications whose topic `skip` accepts are acknowledged (their
  * callback runs on the next tick) without being published. aedes routes its `$SYS` announcements,
  * wills and every client PUBLISH through `this.publish`, with the 2- and 3-argument forms above.
+ * Fixed parameters, no rest/spread or array allocation: this runs for every PUBLISH.
  */
 export function skipPublications(aedes: Aedes, skip: (topic: string) => boolean): void {
   const publish = aedes.publish.bind(aedes) as unknown as Publish;
-  const filtered: Publish = (packet, ...rest) => {
+  const filtered = (packet: { readonly topic: string }, clientOrDone?: unknown, done?: unknown): void => {
     if (skip(packet.topic)) {
-      const done = rest.at(-1);
-      if (typeof done === 'function') process.nextTick(done);
+      const callback = typeof done === 'function' ? done : clientOrDone;
+      if (typeof callback === 'function') process.nextTick(callback);
       return;
     }
-    publish(packet, ...rest);
+    if (done === undefined) publish(packet, clientOrDone);
+    else publish(packet, clientOrDone, done);
   };
   aedes.publish = filtered;
 }

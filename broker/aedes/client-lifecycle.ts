@@ -20,15 +20,13 @@ import type { Aedes, Client } from 'aedes';
 import type { Identity } from '../auth/identity.ts';
 import type { ConnectGate } from '../limits/connect-gate.ts';
 import type { HandlerPools } from '../pools/handler-pools.ts';
-
-/** The longest a single timer may run in Node (about 24.8 days); longer expiries re-arm. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
+import { ExpiryWheel } from './expiry-wheel.ts';
 
 /** What is registered right now (for metrics and tests). */
 export interface Registrations {
   /** Clients admitted by aedes and not disconnected yet. */
   readonly clients: number;
-  /** Token expiry timers armed. */
+  /** Token expiries scheduled (entries of the expiry wheel). */
   readonly expiryTimers: number;
   /** Members of handler pools, all pools together. */
   readonly poolMembers: number;
@@ -59,10 +57,10 @@ export class ClientLifecycle {
   readonly #observers: readonly ClientObserver[];
   /** Verified identities, from `authenticate` on: held only as long as aedes holds the client. */
   readonly #verified = new WeakMap<Client, Identity>();
-  /** Admitted clients and their expiry timers; every entry is removed on `clientDisconnect`. */
-  readonly #admitted = new Map<Client, NodeJS.Timeout>();
-  /** Expiry timers armed and neither fired nor cleared. */
-  readonly #armed = new Set<NodeJS.Timeout>();
+  /** Admitted clients; every entry is removed on `clientDisconnect`. */
+  readonly #admitted = new Set<Client>();
+  /** The token expiry of every admitted client. */
+  readonly #expiries = new ExpiryWheel<Client>((client) => this.#due(client));
 
   constructor(options: ClientLifecycleOptions) {
     this.#pools = options.pools;
@@ -91,12 +89,9 @@ export class ClientLifecycle {
    * is swapped and its expiry re-armed. False when the client is gone (or never admitted).
    */
   refreshed(client: Client, identity: Identity): boolean {
-    const timer = this.#admitted.get(client);
-    if (timer === undefined || client.closed) return false;
-    clearTimeout(timer);
-    this.#armed.delete(timer);
+    if (!this.#admitted.has(client) || client.closed) return false;
     this.#verified.set(client, identity);
-    this.#arm(client, identity);
+    this.#expiries.reschedule(client, identity.expiresAt);
     return true;
   }
 
@@ -104,7 +99,8 @@ export class ClientLifecycle {
   admit(client: Client): void {
     const identity = this.#verified.get(client);
     if (identity === undefined || client.closed || this.#admitted.has(client)) return;
-    this.#arm(client, identity);
+    this.#admitted.add(client);
+    this.#expiries.schedule(client, identity.expiresAt);
     this.#gate.opened(identity.role === 'user' ? identity.userId : undefined);
     if (identity.role === 'handler') this.#pools.join(identity.name, client);
     for (const observer of this.#observers) observer.admitted(client, identity);
@@ -114,11 +110,8 @@ export class ClientLifecycle {
   release(client: Client): void {
     const identity = this.#verified.get(client);
     this.#verified.delete(client);
-    const timer = this.#admitted.get(client);
-    if (timer === undefined) return;
-    clearTimeout(timer);
-    this.#armed.delete(timer);
-    this.#admitted.delete(client);
+    if (!this.#admitted.delete(client)) return;
+    this.#expiries.cancel(client);
     this.#gate.closed(identity?.role === 'user' ? identity.userId : undefined);
     if (identity?.role === 'handler') this.#pools.leave(identity.name, client);
     if (identity !== undefined) for (const observer of this.#observers) observer.released(client, identity);
@@ -127,24 +120,16 @@ export class ClientLifecycle {
   registrations(): Registrations {
     return {
       clients: this.#admitted.size,
-      expiryTimers: this.#armed.size,
+      expiryTimers: this.#expiries.size,
       poolMembers: this.#pools.memberCount(),
     };
   }
 
-  #arm(client: Client, identity: Identity): void {
-    const delay = identity.expiresAt - Date.now();
-    const timer: NodeJS.Timeout = setTimeout(
-      () => {
-        this.#armed.delete(timer);
-        if (!this.#admitted.has(client)) return;
-        if (identity.expiresAt > Date.now()) return this.#arm(client, identity);
-        this.#onExpired(client, identity);
-      },
-      Math.min(Math.max(delay, 0), MAX_TIMER_MS),
-    );
-    timer.unref();
-    this.#armed.add(timer);
-    this.#admitted.set(client, timer);
+  /** The wheel says the client's expiry passed: close it, unless its token was replaced since. */
+  #due(client: Client): void {
+    const identity = this.#verified.get(client);
+    if (!this.#admitted.has(client) || identity === undefined) return;
+    if (identity.expiresAt > Date.now()) return this.#expiries.schedule(client, identity.expiresAt);
+    this.#onExpired(client, identity);
   }
 }

@@ -17,12 +17,25 @@ import {
   type MqttSink,
 } from './connection-bounds.ts';
 import { proxyProtocolFront, type ProxyFrontOptions } from './proxy-protocol.ts';
+import type { TlsResumption } from './tls-sessions.ts';
 
 export const WEBSOCKET_PATH = '/mqtt';
 
 export interface TlsMaterial {
   readonly cert: Buffer;
   readonly key: Buffer;
+  /** Session resumption (broker/net/tls-sessions.ts); Node's defaults when absent. */
+  readonly resumption?: TlsResumption;
+}
+
+/** The TLS server options every TLS listener shares. */
+function tlsServerOptions(tls: TlsMaterial) {
+  return {
+    cert: tls.cert,
+    key: tls.key,
+    minVersion: 'TLSv1.2',
+    ...(tls.resumption !== undefined && { sessionTimeout: tls.resumption.timeoutSec }),
+  } as const;
 }
 
 export type ListenerName = 'mqtts' | 'wss' | 'mqtt' | 'ws';
@@ -134,14 +147,12 @@ export async function startMqttsListener(
   proxy?: ProxyOptions,
 ): Promise<Listener> {
   const { handshakeTimeout } = handshakeServerOptions(sink.limits);
-  const server = createTlsServer(
-    { cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2', handshakeTimeout },
-    (socket) => {
-      socket.setNoDelay(true); // MQTT packets are small and latency-bound: Nagle added ~40 ms per reply
-      acceptMqtt(sink, socket, socket.remoteAddress);
-    },
-  );
+  const server = createTlsServer({ ...tlsServerOptions(tls), handshakeTimeout }, (socket) => {
+    socket.setNoDelay(true); // MQTT packets are small and latency-bound: Nagle added ~40 ms per reply
+    acceptMqtt(sink, socket, socket.remoteAddress);
+  });
   server.on('tlsClientError', onTlsClientError(sink.logger));
+  tls.resumption?.tickets?.attach(server);
   const front = listeningServer(server, 'mqtts', proxy);
   return { name: 'mqtts', port: await listen(front, 'mqtts', port, host), close: closer(front) };
 }
@@ -155,12 +166,13 @@ export async function startWssListener(
   proxy?: ProxyOptions,
 ): Promise<Listener> {
   const server = createHttpsServer(
-    { cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2', ...handshakeServerOptions(sink.limits) },
+    { ...tlsServerOptions(tls), ...handshakeServerOptions(sink.limits) },
     (req, res) => {
       void onRequest(req, res);
     },
   );
   server.on('tlsClientError', onTlsClientError(sink.logger));
+  tls.resumption?.tickets?.attach(server);
   closeIdleUpgrades(server, sink.limits, sink.logger);
   const wss = attachWebSocket(sink, server);
   if (proxy === undefined)

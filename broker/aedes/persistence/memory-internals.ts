@@ -53,13 +53,21 @@ export interface OutgoingPersistence {
   outgoingUpdate(client: { id: string }, packet: QueuedFields): Promise<void>;
   outgoingClearMessageId(client: { id: string }, packet: { messageId?: number }): Promise<unknown>;
   outgoingStream(client: { id: string }): Readable;
+  /** Whether anything is queued for the client: read by aedes with Cashew's patch (emptyQueue). */
+  outgoingQueued?(client: { id: string }): boolean;
 }
 
 // aedes-persistence is CommonJS (`module.exports = factory`) while its typings declare an ES default
 // export, which TypeScript under NodeNext cannot reconcile: load it with require and type what we use.
-const factory = createRequire(import.meta.url)('aedes-persistence') as () => RetainedPersistence;
+const factory = createRequire(import.meta.url)('aedes-persistence') as () => MemoryPersistence;
+
+/** The parts of the memory store Cashew wraps: retained messages and the outgoing queues. */
+export type MemoryPersistence = RetainedPersistence &
+  OutgoingPersistence & {
+    cleanSubscriptions(client: { id: string }): Promise<unknown>;
+  };
 
 /** A fresh aedes-persistence in-memory store (sessions, subscriptions, inflight, wills, retained). */
-export function memoryPersistence(): RetainedPersistence {
+export function memoryPersistence(): MemoryPersistence {
   return factory();
 }

@@ -1,6 +1,7 @@
 // The embedded (single-process) persistence: aedes-persistence's in-memory store for sessions,
 // subscriptions, inflight messages and wills, with retained messages moved to a store indexed by
-// partition (retained-store.ts) and queued messages to a store capped per session (session-queues.ts).
+// partition (retained-store.ts) and queued messages to a store capped per session (session-queues.ts),
+// which costs a session with nothing queued no stream work at CONNECT.
 // Which methods are replaced, and why, is in memory-internals.ts.
 import { Readable } from 'node:stream';
 import type { RetainedLimits } from '../../limits/retained-quota.ts';
@@ -26,9 +27,7 @@ export function partitionedMemoryPersistence(
   cap: QueueCap = UNCAPPED,
   onDrop: (drop: QueueDrop) => void = () => undefined,
 ): PartitionedMemoryPersistence {
-  const persistence = memoryPersistence() as RetainedPersistence & {
-    cleanSubscriptions(client: { id: string }): Promise<unknown>;
-  };
+  const persistence = memoryPersistence();
   const retained = new PartitionedRetainedStore(limits);
   const queues = new SessionQueues(cap, onDrop);
   const cleanSubscriptions = persistence.cleanSubscriptions.bind(persistence);
@@ -48,6 +47,8 @@ export function partitionedMemoryPersistence(
     outgoingUpdate: (client, packet) => queues.outgoingUpdate(client, packet),
     outgoingClearMessageId: (client, packet) => queues.outgoingClearMessageId(client, packet),
     outgoingStream: (client) => queues.outgoingStream(client),
+    // Read by aedes with Cashew's patch (patches/aedes+1.2.0.patch): no stream work for an empty session.
+    outgoingQueued: (client) => queues.outgoingQueued(client),
     // A clean session (aedes' CONNECT with clean=true), or an expired one: nothing queued survives it.
     cleanSubscriptions(client) {
       queues.forget(client.id);

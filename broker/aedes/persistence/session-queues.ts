@@ -41,6 +41,13 @@ export function auditQueueDrops(logger: Logger, cap: QueueCap): (drop: QueueDrop
     });
 }
 
+/** An object-mode stream that has already ended: what an empty queue streams. */
+function endedStream(): Readable {
+  const stream = new Readable({ objectMode: true, read() {} });
+  stream.push(null);
+  return stream;
+}
+
 interface Queue {
   packets: QueuedPacket[];
   bytes: number;
@@ -124,10 +131,19 @@ export class SessionQueues implements OutgoingPersistence {
     return Promise.resolve(cleared);
   }
 
-  /** What is queued for the client now (a copy: acknowledgements may arrive while it is streamed). */
+  /**
+   * What is queued for the client now (a copy: acknowledgements may arrive while it is streamed). aedes
+   * asks on every CONNECT (lib/handlers/connect.js, emptyQueue); a session with nothing queued — most
+   * of them — gets an already ended stream, no iterator work.
+   */
   outgoingStream(client: { id: string }): Readable {
     const queue = this.#queues.get(client.id);
-    return Readable.from(queue === undefined ? [] : [...queue.packets]);
+    return queue === undefined ? endedStream() : Readable.from([...queue.packets]);
+  }
+
+  /** Whether anything is queued for the client (the store keeps no entry for an empty queue). */
+  outgoingQueued(client: { id: string }): boolean {
+    return this.#queues.has(client.id);
   }
 
   #enqueue(clientId: string, packet: QueuedFields): void {
