@@ -33,7 +33,7 @@ import { dropUnobservedSysEvents } from './aedes/sys-events.ts';
 import { AEDES_TUNING } from './aedes/tuning.ts';
 import { createTokenVerifier } from './auth/verify.ts';
 import { createAdmin, type Admin } from './admin/admin.ts';
-import { countJwksFetch } from './metrics/external.ts';
+import { countJwksFetch, provideQueuedMessages } from './metrics/external.ts';
 
 export type Ports = Partial<Record<ListenerName, number>>;
 
@@ -101,20 +101,14 @@ async function startParts(
   const options = await withDevSecret(brokerOptions, logger);
   const admin = createAdmin(options, logger);
   rollback.add(() => admin.close());
-  const verifier = await createTokenVerifier(options.token);
+  // Every JWKS fetch (at start, on an unknown kid, after the max age) is counted in the metrics.
+  const verifier = await createTokenVerifier(options.token, (outcome) => countJwksFetch(logger, outcome));
   const tls = { ...(await loadTlsMaterial(options, logger)), resumption: tlsResumption(options.tlsSessions) };
   signal?.throwIfAborted();
   for (const keySet of verifier.keySets) {
-    await keySet.refresh().then(
-      () => countJwksFetch(logger, 'ok'),
-      (error: unknown) => {
-        countJwksFetch(logger, 'error');
-        logger.warn(
-          { err: error },
-          'JWKS not reachable at start; retried with backoff when a token needs it',
-        );
-      },
-    );
+    await keySet.refresh().catch((error: unknown) => {
+      logger.warn({ err: error }, 'JWKS not reachable at start; retried with backoff when a token needs it');
+    });
   }
   signal?.throwIfAborted();
   // REDIS_URL: scale-out (broker/cluster/); absent: the embedded in-memory default, unchanged.
@@ -154,6 +148,8 @@ async function startParts(
   });
   const persistence =
     cluster?.persistence ?? (deps.aedes?.persistence as SessionRemoval | undefined) ?? memory;
+  // Redis mode: what is queued lives in Redis lists (counting them at every scrape would scan Redis).
+  if (cluster === undefined) provideQueuedMessages(logger, () => memory.queues.stats().messages);
   const aedes = await Aedes.createBroker({
     ...AEDES_TUNING,
     ...admin.metered(adapter.hooks),

@@ -18,6 +18,7 @@ import { describeIdentity, type Identity } from '../auth/identity.ts';
 import type { TokenVerifier } from '../auth/verify.ts';
 import type { AuditAction } from '../log/audit.ts';
 import type { Logger } from '../log/logger.ts';
+import { countTokenRefresh } from '../metrics/external.ts';
 import { authorizeSubscription, authorizeTokenRefresh } from '../policy/policy.ts';
 import { subscribedFilters } from './client-internals.ts';
 import type { ClientLifecycle } from './client-lifecycle.ts';
@@ -111,6 +112,7 @@ export class TokenRefresh {
         },
         'token refreshed',
       );
+      countTokenRefresh(logger, 'accepted');
       await this.#answer(client, { id, ok: true, expiresAt: verified.expiresAt });
     } catch (error) {
       const cashew =
@@ -119,6 +121,7 @@ export class TokenRefresh {
           : new CashewError('ERR_TOKEN_MALFORMED', undefined, { cause: error });
       const reason = next === undefined ? cashew.message : `${cashew.message} (${describeIdentity(next)})`;
       this.#options.refuse('refresh', client, current, cashew.code, reason);
+      countTokenRefresh(this.#options.logger, 'refused');
       await this.#answer(client, { id, ok: false, error: { code: cashew.code, message: cashew.message } });
     }
   }

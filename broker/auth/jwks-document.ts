@@ -25,10 +25,19 @@ export class JwksDocumentSource {
   /** Requests sent to the identity provider (logs and tests). */
   fetches = 0;
 
-  constructor(url: string, timings: JwksTimings, timeoutMs = DEFAULT_JWKS_TIMEOUT_MS) {
+  readonly #onFetch: (outcome: 'ok' | 'error') => void;
+
+  constructor(
+    url: string,
+    timings: JwksTimings,
+    timeoutMs = DEFAULT_JWKS_TIMEOUT_MS,
+    /** Told of every fetch's outcome (the metrics). */
+    onFetch: (outcome: 'ok' | 'error') => void = () => undefined,
+  ) {
     this.#url = url;
     this.#timings = timings;
     this.#timeoutMs = timeoutMs;
+    this.#onFetch = onFetch;
   }
 
   /** When the last good document arrived (ms since the epoch), if one ever did. */
@@ -75,6 +84,7 @@ export class JwksDocumentSource {
       this.#lastGood = { document, at: Date.now(), kids };
       this.#failures = 0;
       this.#retryAt = 0;
+      this.#onFetch('ok');
       return document;
     } catch (cause) {
       this.#failures++;
@@ -82,6 +92,7 @@ export class JwksDocumentSource {
       const backoff = Math.min(cap, this.#timings.retryMs * 2 ** Math.min(this.#failures - 1, 20));
       this.#retryAt = Date.now() + backoff;
       this.#lastFailure = cause instanceof Error ? cause.message : String(cause);
+      this.#onFetch('error');
       throw new CashewError('ERR_JWKS_UNAVAILABLE', this.#describeFailure(Date.now()), { cause });
     }
   }

@@ -20,6 +20,8 @@ export interface RemoteKeySetOptions {
   readonly clockToleranceSec: number;
   readonly timings: JwksTimings;
   readonly timeoutMs?: number;
+  /** Told of every fetch's outcome (the metrics). */
+  readonly onFetch?: (outcome: 'ok' | 'error') => void;
 }
 
 interface KeyVerifier {
@@ -41,7 +43,7 @@ export class RemoteKeySet {
 
   constructor(options: RemoteKeySetOptions) {
     this.#options = options;
-    this.#source = new JwksDocumentSource(options.url, options.timings, options.timeoutMs);
+    this.#source = new JwksDocumentSource(options.url, options.timings, options.timeoutMs, options.onFetch);
     this.#client = new JwksClient({
       jwksUri: options.url,
       fetcher: () => (this.#warming === undefined ? this.#source.document() : Promise.resolve(this.#warming)),

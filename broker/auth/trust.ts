@@ -22,6 +22,8 @@ export interface TrustContext {
   readonly prefix: '' | 'HANDLER_';
   readonly clockToleranceSec: number;
   readonly jwks: JwksTimings;
+  /** Told of every JWKS fetch's outcome (the metrics). */
+  readonly onJwksFetch?: (outcome: 'ok' | 'error') => void;
 }
 
 const decodeComplete = createDecoder({ complete: true }) as (token: string) => unknown;
@@ -51,6 +53,7 @@ export async function createTrust(options: TrustOptions, context: TrustContext):
       algorithms: options.algorithms,
       clockToleranceSec,
       timings: context.jwks,
+      ...(context.onJwksFetch !== undefined && { onFetch: context.onJwksFetch }),
     });
     return {
       keySet,

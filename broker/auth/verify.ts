@@ -38,8 +38,16 @@ function asHandlerRefusal(error: unknown): never {
   throw error;
 }
 
-export async function createTokenVerifier(options: TokenOptions): Promise<TokenVerifier> {
-  const shared = { clockToleranceSec: options.clockToleranceSec, jwks: options.jwks };
+export async function createTokenVerifier(
+  options: TokenOptions,
+  /** Told of every JWKS fetch's outcome (the metrics). */
+  onJwksFetch?: (outcome: 'ok' | 'error') => void,
+): Promise<TokenVerifier> {
+  const shared = {
+    clockToleranceSec: options.clockToleranceSec,
+    jwks: options.jwks,
+    ...(onJwksFetch !== undefined && { onJwksFetch }),
+  };
   const users = await createTrust(options, { ...shared, prefix: '' });
   const handlers: Trust | undefined =
     options.handlers === undefined

@@ -77,8 +77,12 @@ export function provideQueuedMessages(logger: Logger, count: () => number): void
 }
 
 /** A message dropped from an offline queue (full, expired session). */
-export function countQueuedMessageDropped(logger: Logger, reason: 'queue_full' | 'session_expired'): void {
-  byLogger.get(logger)?.dropped.inc({ reason });
+export function countQueuedMessageDropped(
+  logger: Logger,
+  reason: 'queue_full' | 'session_expired',
+  count = 1,
+): void {
+  byLogger.get(logger)?.dropped.inc({ reason }, count);
 }
 
 /** When the JWKS was last fetched successfully through `logger`'s broker (for /readyz). */

@@ -10,6 +10,7 @@
 import { Readable } from 'node:stream';
 import type { Logger } from '../../log/logger.ts';
 import { auditRefusal } from '../../log/audit.ts';
+import { countQueuedMessageDropped } from '../../metrics/external.ts';
 import { QueuedPacket, type OutgoingPersistence, type QueuedFields } from './memory-internals.ts';
 
 export interface QueueCap {
@@ -28,7 +29,8 @@ export interface QueueDrop {
 
 /** One audit line per drop (rate-limited, as every refusal): the session, how many, which limit. */
 export function auditQueueDrops(logger: Logger, cap: QueueCap): (drop: QueueDrop) => void {
-  return ({ clientId, dropped, limit }) =>
+  return ({ clientId, dropped, limit }) => {
+    countQueuedMessageDropped(logger, 'queue_full', dropped);
     auditRefusal(logger, {
       action: 'session',
       identity: 'session',
@@ -39,6 +41,7 @@ export function auditQueueDrops(logger: Logger, cap: QueueCap): (drop: QueueDrop
           ? `${dropped} oldest dropped: over MAX_QUEUED_MESSAGES ${cap.maxMessages}`
           : `${dropped} oldest dropped: over MAX_QUEUED_BYTES ${cap.maxBytes}`,
     });
+  };
 }
 
 /** An object-mode stream that has already ended: what an empty queue streams. */
