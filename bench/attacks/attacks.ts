@@ -8,6 +8,7 @@ import {
   encodePublish,
   encodeSubscribe,
   PACKET,
+  remainingLength,
   type Endpoint,
   type MqttConnection,
 } from '../lib/mqtt-wire.ts';
@@ -30,15 +31,7 @@ const MB = 1024 * 1024;
 
 /** A fixed header declaring `bodyLength` bytes for packet type byte `first`. */
 function fixedHeader(first: number, bodyLength: number): Buffer {
-  const bytes = [first];
-  let length = bodyLength;
-  do {
-    let byte = length % 128;
-    length = Math.floor(length / 128);
-    if (length > 0) byte |= 0x80;
-    bytes.push(byte);
-  } while (length > 0);
-  return Buffer.from(bytes);
+  return Buffer.from([first, ...remainingLength(bodyLength)]);
 }
 
 /** Writes `total` bytes after `head` (respecting backpressure) until done or closed; bytes taken. */

@@ -29,7 +29,8 @@ export interface ConnectParams {
 export type PublishListener = (topic: string, payload: Buffer, qos: number, messageId: number) => void;
 export type AckListener = (type: number, body: Buffer) => void;
 
-function remainingLength(length: number): number[] {
+/** MQTT's Remaining Length encoding of `length` (1–4 bytes). */
+export function remainingLength(length: number): number[] {
   const bytes: number[] = [];
   do {
     let byte = length % 128;

@@ -2,6 +2,7 @@
 // by broker/options.ts like the limits are.
 import ipaddr from 'ipaddr.js';
 import { CashewError } from '../../protocol/index.ts';
+import { wholeSetting } from '../whole-setting.ts';
 
 export const ADMIN_SETTINGS = [
   'ADMIN_PORT',
@@ -44,11 +45,7 @@ function invalid(setting: AdminSetting, value: string, expected: string): Cashew
 }
 
 function whole(raw: string | undefined, name: AdminSetting, fallback: number, max: number): number {
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const value = Number(raw.trim());
-  if (!Number.isInteger(value) || value < 1 || value > max)
-    throw invalid(name, raw, `a whole number 1-${max}`);
-  return value;
+  return wholeSetting(raw, name, fallback, 1, max);
 }
 
 export function isLoopbackHost(host: string): boolean {

@@ -157,35 +157,23 @@ export class SessionExpiry {
 
   /** Sessions of a user past MAX_SESSIONS_PER_USER: removed, the longest away first. */
   async #evict(clientIds: readonly string[]): Promise<void> {
-    const { persistence, logger, maxPerUser } = this.#options;
-    for (const clientId of clientIds) {
-      await persistence.cleanSubscriptions({ id: clientId });
-      this.#expired++;
-      auditRefusal(logger, {
-        action: 'session',
-        identity: 'session',
-        clientId,
-        code: 'ERR_TOO_MANY_SESSIONS',
-        reason: `its user holds more than MAX_SESSIONS_PER_USER ${maxPerUser}; the session away longest was removed`,
-      });
-    }
+    const reason = `its user holds more than MAX_SESSIONS_PER_USER ${this.#options.maxPerUser}; the session away longest was removed`;
+    for (const clientId of clientIds) await this.#remove(clientId, 'ERR_TOO_MANY_SESSIONS', reason);
+  }
+
+  /** Removes one session (subscriptions, and with them its queue), audited. */
+  async #remove(clientId: string, code: 'ERR_TOO_MANY_SESSIONS' | 'ERR_SESSION_EXPIRED', reason: string) {
+    await this.#options.persistence.cleanSubscriptions({ id: clientId });
+    this.#expired++;
+    auditRefusal(this.#options.logger, { action: 'session', identity: 'session', clientId, code, reason });
   }
 
   async #sweep(now: number): Promise<void> {
-    const { away, persistence, logger, expiryMs } = this.#options;
+    const { away, logger, expiryMs } = this.#options;
     try {
       const expired = await away.takeExpired(now - expiryMs, SWEEP_BATCH);
-      for (const clientId of expired) {
-        await persistence.cleanSubscriptions({ id: clientId });
-        this.#expired++;
-        auditRefusal(logger, {
-          action: 'session',
-          identity: 'session',
-          clientId,
-          code: 'ERR_SESSION_EXPIRED',
-          reason: `no client for SESSION_EXPIRY_MS ${expiryMs}; session and queue removed`,
-        });
-      }
+      const reason = `no client for SESSION_EXPIRY_MS ${expiryMs}; session and queue removed`;
+      for (const clientId of expired) await this.#remove(clientId, 'ERR_SESSION_EXPIRED', reason);
     } catch (error) {
       logger.warn({ err: error }, 'session expiry sweep failed; the next sweep tries again');
     }

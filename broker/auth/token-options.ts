@@ -2,6 +2,7 @@
 // users' key source, an optional separate key source for handlers (HANDLER_*), and the JWKS timings.
 import { CashewError } from '../../protocol/index.ts';
 import { ALGORITHMS, type Algorithm } from './algorithms.ts';
+import { wholeSetting } from '../whole-setting.ts';
 
 /** One key source and what a token from it must carry: who is trusted, and for what. */
 export interface TrustOptions {
@@ -87,10 +88,7 @@ function nonEmpty(settings: TokenSettings, name: TokenSetting): string | undefin
 }
 
 function wholeNumber(settings: TokenSettings, name: TokenSetting, fallback: number, max: number): number {
-  const raw = nonEmpty(settings, name);
-  const value = raw === undefined ? fallback : Number(raw);
-  if (!Number.isInteger(value) || value < 0 || value > max) throw invalid(name, raw ?? '', `0-${max}`);
-  return value;
+  return wholeSetting(settings[name], name, fallback, 0, max);
 }
 
 /** The setting names of one trust: the users' (`JWT_*`, `JWKS_URL`) or the handlers' (`HANDLER_*`). */

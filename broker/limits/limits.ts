@@ -1,6 +1,6 @@
 // The bounds on what one client can make the broker hold, each a setting with a default that is on.
 // docs/configuration.md lists them beside the defaults of Mosquitto, EMQX and AWS IoT.
-import { CashewError } from '../../protocol/index.ts';
+import { wholeSetting } from '../whole-setting.ts';
 import type { ConnectLimits } from './connect-gate.ts';
 import type { QueueCap } from '../aedes/persistence/session-queues.ts';
 import type { PublishRate } from './publish-rate.ts';
@@ -134,16 +134,7 @@ function whole(
   min: number,
   max: number,
 ): number {
-  const raw = settings[name]?.trim();
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new CashewError(
-      'ERR_CONFIG_INVALID',
-      `${name}=${JSON.stringify(raw)} is invalid: expected a whole number ${min}-${max}`,
-    );
-  }
-  return value;
+  return wholeSetting(settings[name], name, fallback, min, max);
 }
 
 export function resolveLimits(settings: Partial<Record<LimitSetting, string>>): Limits {

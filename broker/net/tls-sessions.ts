@@ -10,6 +10,7 @@
 import { hkdfSync } from 'node:crypto';
 import type { Server as TlsServer } from 'node:tls';
 import { CashewError } from '../../protocol/index.ts';
+import { wholeSetting } from '../whole-setting.ts';
 
 export const TLS_SESSION_SETTINGS = [
   'TLS_TICKET_SECRET',
@@ -42,15 +43,7 @@ function wholeSeconds(
   min: number,
   max: number,
 ): number {
-  const raw = settings[name]?.trim();
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max)
-    throw new CashewError(
-      'ERR_CONFIG_INVALID',
-      `${name}=${JSON.stringify(raw)} is invalid: expected whole seconds ${min}-${max}`,
-    );
-  return value;
+  return wholeSetting(settings[name], name, fallback, min, max);
 }
 
 export function resolveTlsSessions(settings: Partial<Record<TlsSessionSetting, string>>): TlsSessionOptions {
