@@ -41,6 +41,7 @@ async function main(): Promise<void> {
     badToken: (userId) => keys.sign('invalid signature', userClaims(userId)),
   };
   const rows: string[] = [];
+  let idleRss = Number.NaN;
   try {
     const probe = await ProbeProcess.start({
       endpoint: mqtts,
@@ -48,7 +49,7 @@ async function main(): Promise<void> {
       token: context.userToken('bystander'),
       pid: broker.pid,
     });
-    const idleRss = await broker.settledRss();
+    idleRss = await broker.settledRss();
     console.log(`broker idle RSS ${mib(idleRss)} MiB (pid ${broker.pid}, CPU ${brokerCpus ?? 'any'})`);
     for (const attack of ATTACKS) {
       const baseline = rssBytes(broker.pid);
@@ -73,7 +74,8 @@ async function main(): Promise<void> {
     await broker.stop();
   }
   const table = [
-    `Attacks against Cashew's default limits (${new Date().toISOString()}, \`node --import tsx bench/attacks.ts\`).`,
+    `Attacks against Cashew's default limits (${new Date().toISOString()}, \`node --import tsx bench/attacks.ts\`); ` +
+      `broker RSS after start and a GC: ${mib(idleRss)} MiB.`,
     '',
     '| attack | what the broker did | peak RSS MiB (over the RSS before it) | broker CPU s | bystander round trip p50 / p99 / max ms | bystander probes lost |',
     '| --- | --- | --- | --- | --- | --- |',
