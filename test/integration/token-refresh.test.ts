@@ -124,6 +124,36 @@ describe.each(TRANSPORTS)('over %s', (transport) => {
   });
 });
 
+describe('bans and revocations', () => {
+  it('hold a refreshed token as they hold a CONNECT: a banned jti is refused, audited, the old exp in force', async () => {
+    const now = Date.now();
+    await broker.admin.bans.ban({
+      kind: 'jti',
+      value: 'stolen-at-refresh',
+      expiresAt: now + 60_000,
+      createdAt: now,
+    });
+    const oldExp = inSeconds(5);
+    const client = await connected(trackedClient(broker, 'mqtts', '70005/phone', userToken('70005', oldExp)));
+    const banned = jwt.sign({ sub: '70005', exp: inSeconds(600), jti: 'stolen-at-refresh' }, TEST_SECRET, {
+      algorithm: 'HS256',
+    });
+    expect(await refreshOver(client, banned)).toMatchObject({
+      ok: false,
+      error: { code: 'ERR_TOKEN_REVOKED' },
+    });
+    expect(await broker.waitForLog(auditOf('70005/phone', 'refresh'))).toMatchObject({
+      code: 'ERR_TOKEN_REVOKED',
+    });
+    // The same user refreshing with a token that is not banned is accepted.
+    const other = await connected(trackedClient(broker, 'mqtts', '70005/tablet', userToken('70005', oldExp)));
+    expect(await refreshOver(other, userToken('70005', inSeconds(600)))).toMatchObject({ ok: true });
+    // Refused: the first connection still closes at its old exp.
+    await closed(client, 15_000);
+    expect(Date.now()).toBeGreaterThanOrEqual(oldExp * 1000);
+  });
+});
+
 describe('a handler', () => {
   it('may shrink its grants: the commands no longer granted are unsubscribed', async () => {
     const clientId = '$handler/shrinking/1';
