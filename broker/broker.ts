@@ -30,7 +30,7 @@ import { partitionedMemoryPersistence } from './aedes/persistence/partitioned-me
 import { auditQueueDrops } from './aedes/persistence/session-queues.ts';
 import { LocalAwaySessions, SessionExpiry, type SessionRemoval } from './aedes/session-expiry.ts';
 import { dropUnobservedSysEvents } from './aedes/sys-events.ts';
-import { AEDES_TUNING } from './aedes/tuning.ts';
+import { AEDES_PATCH_OPTIONS, AEDES_TUNING } from './aedes/tuning.ts';
 import { createTokenVerifier } from './auth/verify.ts';
 import { createAdmin, type Admin } from './admin/admin.ts';
 import { countJwksFetch, provideQueuedMessages } from './metrics/external.ts';
@@ -152,6 +152,7 @@ async function startParts(
   if (cluster === undefined) provideQueuedMessages(logger, () => memory.queues.stats().messages);
   const aedes = await Aedes.createBroker({
     ...AEDES_TUNING,
+    ...AEDES_PATCH_OPTIONS,
     ...admin.metered(adapter.hooks),
     ...(options.nodeId !== undefined && { id: options.nodeId }),
     // Scale-out passes its own persistence (cluster.aedesOptions, or deps.aedes).

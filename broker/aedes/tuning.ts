@@ -17,3 +17,11 @@ export const AEDES_TUNING = {
   /** A subscriber that stops reading holds its publishers back at most this long, then is disconnected. */
   drainTimeout: 10_000,
 } as const satisfies AedesOptions;
+
+/**
+ * Read only by Cashew's patch of aedes (patches/aedes+1.2.0.patch; docs/performance.md, "Patches"),
+ * ignored by upstream aedes: `lightweightClients` gives each client a plain `close` listener instead of
+ * `stream.finished()` and a non-stream BufferList for its parser. Kept out of AEDES_TUNING, which the
+ * bench's raw Aedes baseline shares and which must stay upstream behaviour.
+ */
+export const AEDES_PATCH_OPTIONS: { readonly lightweightClients: true } = { lightweightClients: true };
