@@ -6,6 +6,7 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { supervise } from '../../cli/supervisor.ts';
+import { ensureBuilt } from './built-cashew.ts';
 import { cpuMicros, pinProcess, rssBytes } from './proc.ts';
 import { sleep } from './workers.ts';
 
@@ -48,6 +49,21 @@ export function addBrokerNodeArgs(...args: string[]): void {
   extraNodeArgs.push(...args);
 }
 
+/** A command every broker runs under (bench/instructions.ts: valgrind), and how much slower it starts. */
+let commandPrefix: readonly string[] = [];
+let startSlowdown = 1;
+export function runBrokersUnder(prefix: readonly string[], slowdown: number): void {
+  commandPrefix = prefix;
+  startSlowdown = slowdown;
+}
+
+function underPrefix(command: string, args: readonly string[]): { command: string; args: string[] } {
+  const [wrapper, ...wrapperArgs] = commandPrefix;
+  return wrapper === undefined
+    ? { command, args: [...args] }
+    : { command: wrapper, args: [...wrapperArgs, command, ...args] };
+}
+
 const SERVERS_DIR = fileURLToPath(new URL('../servers/', import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), 'cashew-bench-'));
 
@@ -74,15 +90,14 @@ async function startNodeBroker(
   const log = logFile(system);
   const broker = supervise({
     name: system,
-    command: process.execPath,
-    args: [
+    ...underPrefix(process.execPath, [
       '--import',
       'tsx',
       '--expose-gc',
       '--max-old-space-size=8192',
       ...extraNodeArgs,
       join(serversDir, script),
-    ],
+    ]),
     env: { ...process.env, ...env },
     output: log,
     ipc: true,
@@ -100,7 +115,7 @@ async function startNodeBroker(
       child.on('message', onMessage);
       return () => child.off('message', onMessage);
     },
-    READY_TIMEOUT_MS,
+    READY_TIMEOUT_MS * startSlowdown,
   );
   // Threads started after the first pin (libuv pool, TLS) are pinned too.
   if (cpus !== undefined) pinProcess(pid, cpus);
@@ -124,7 +139,7 @@ async function startNodeBroker(
     stop: async () => {
       await broker.stop({
         request: () => (child.connected ? child.send({ type: 'stop' }) : child.kill('SIGTERM')),
-        timeoutMs: STOP_TIMEOUT_MS,
+        timeoutMs: STOP_TIMEOUT_MS * startSlowdown,
       });
     },
   };
@@ -134,7 +149,7 @@ async function startNodeBroker(
  * Cashew with the given settings (JWT_* etc.); plain MQTT_PORT and MQTTS on ephemeral ports. `root`:
  * another checkout of Cashew to run instead of this one (bench/compare.ts, before/after a change).
  */
-export function startCashew(
+export async function startCashew(
   settings: Record<string, string>,
   tls: TlsFiles,
   cpus: string | undefined,
@@ -160,6 +175,8 @@ export function startCashew(
     HANDLER_PUBLISH_BURST: '10000000',
     ...settings,
   };
+  const checkout = root ?? fileURLToPath(new URL('../../', import.meta.url));
+  await ensureBuilt(checkout, (message) => process.stderr.write(`${message}\n`));
   return startNodeBroker(
     'cashew',
     'cashew.ts',
@@ -249,12 +266,12 @@ export async function startMosquitto(tls: TlsFiles, cpus: string | undefined): P
     ].join('\n'),
   );
   const log = logFile('mosquitto');
-  const mosquitto = supervise({ command: MOSQUITTO_BINARY, args: ['-c', config], output: log });
+  const mosquitto = supervise({ ...underPrefix(MOSQUITTO_BINARY, ['-c', config]), output: log });
   closeSync(log);
   const pid = mosquitto.pid;
   if (cpus !== undefined) pinProcess(pid, cpus);
-  await waitForPort(port);
-  await waitForPort(tlsPort);
+  await waitForPort(port, 10_000 * startSlowdown);
+  await waitForPort(tlsPort, 10_000 * startSlowdown);
   return {
     system: 'mosquitto',
     pid,

@@ -1,0 +1,134 @@
+// Instructions per CONNECT+DISCONNECT, counted by callgrind in each broker process: a measure the load
+// of a shared machine does not move (CPU time per connect drifts with it; see docs/performance.md).
+// Each broker runs under `valgrind --tool=callgrind` with instrumentation off; after a warm-up storm
+// (JIT), instrumentation is switched on for exactly one storm of `count` connects, then the counters
+// are dumped. User-space instructions only: the kernel's share (loopback send, close) is not counted,
+// and it is the same syscalls for the Node brokers.
+//
+//   node --import tsx bench/instructions.ts [--count 500] [--before <checkout>] [--alg HS256|RS256|ES256]
+//        [--systems cashew,aedes,mosquitto] [--handshake none|full|resumed]
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ensureDevCertificates } from '../certs/dev-certs.ts';
+import {
+  HOST,
+  runBrokersUnder,
+  scratchDir,
+  startCashew,
+  startMosquitto,
+  startRawAedes,
+  type BrokerProcess,
+} from './lib/systems.ts';
+import { createBenchKeys, userClaims, type SigningAlgorithm } from './lib/tokens.ts';
+import { LoadWorker } from './lib/workers.ts';
+
+const { values } = parseArgs({
+  options: {
+    count: { type: 'string', default: '500' },
+    before: { type: 'string' },
+    alg: { type: 'string', default: 'HS256' },
+    systems: { type: 'string', default: 'cashew,aedes,mosquitto' },
+    handshake: { type: 'string', default: 'none' },
+  },
+});
+const count = Number(values.count);
+const alg = values.alg as SigningAlgorithm;
+const handshake = values.handshake as 'none' | 'full' | 'resumed';
+const secure = handshake !== 'none';
+const outDir = join(scratchDir(), 'callgrind');
+/** Valgrind starts a Node process ~40× slower. */
+const VALGRIND_SLOWDOWN = 40;
+runBrokersUnder(
+  [
+    'valgrind',
+    '--tool=callgrind',
+    '--instr-atstart=no',
+    `--callgrind-out-file=${outDir}/callgrind.%p`,
+    '--log-file=/dev/null',
+  ],
+  VALGRIND_SLOWDOWN,
+);
+execFileSync('mkdir', ['-p', outDir]);
+
+const { paths } = await ensureDevCertificates(join(scratchDir(), 'certs'));
+const tls = { cert: paths.cert, key: paths.key };
+const keys = createBenchKeys(scratchDir());
+const clients = Array.from({ length: count }, (_, i) => ({
+  clientId: `c${i}/p`,
+  token: keys.sign(alg, userClaims(`c${i}`)),
+}));
+
+function storm(name: string, broker: BrokerProcess): Promise<unknown> {
+  return new LoadWorker(
+    'connect-storm',
+    {
+      targets: [
+        {
+          name,
+          endpoint: { host: HOST, port: secure ? broker.tlsPort : broker.port, tls: secure },
+          ...(handshake === 'resumed' && { resume: true }),
+        },
+      ],
+      clients,
+      concurrency: 20,
+      chunk: count,
+      warmup: 0,
+      localAddresses: ['127.0.0.1'],
+    },
+    undefined,
+  ).result();
+}
+
+/** The instructions callgrind counted in `pid` since instrumentation was switched on. */
+function dumpedInstructions(pid: number): number {
+  execFileSync('callgrind_control', ['--dump', String(pid)], { stdio: 'ignore' });
+  const dumps = readdirSync(outDir).filter((file) => file.startsWith(`callgrind.${pid}`));
+  let total = 0;
+  for (const file of dumps) {
+    const totals = /^(?:totals|summary): (\d+)/m.exec(readFileSync(join(outDir, file), 'utf8'));
+    total += Number(totals?.[1] ?? 0);
+  }
+  return total;
+}
+
+type Starter = () => Promise<BrokerProcess>;
+const starters = new Map<string, Starter>();
+const wanted = values.systems.split(',');
+if (wanted.includes('cashew')) starters.set('cashew', () => startCashew(keys.settings[alg], tls, undefined));
+if (values.before !== undefined) {
+  const before = values.before;
+  starters.set('before', () => startCashew(keys.settings[alg], tls, undefined, before));
+}
+if (wanted.includes('aedes')) starters.set('aedes', () => startRawAedes(tls, undefined));
+if (wanted.includes('mosquitto')) starters.set('mosquitto', () => startMosquitto(tls, undefined));
+
+const perConnect = new Map<string, number>();
+for (const [name, start] of starters) {
+  const broker = await start();
+  try {
+    await storm(name, broker); // warm-up, not counted (instrumentation off)
+    execFileSync('callgrind_control', ['--instr=on', String(broker.pid)], { stdio: 'ignore' });
+    await storm(name, broker);
+    perConnect.set(name, dumpedInstructions(broker.pid) / count);
+  } finally {
+    await broker.stop();
+  }
+  process.stderr.write(
+    `${name}: ${Math.round(perConnect.get(name) ?? 0).toLocaleString('en')} instructions/connect\n`,
+  );
+}
+
+const aedes = perConnect.get('aedes');
+const transport = secure ? `TLS, ${handshake} handshake` : 'TCP';
+const lines = [
+  `### Instructions per ${alg} CONNECT+DISCONNECT, ${transport} (callgrind, ${count} connects)`,
+  '',
+];
+lines.push('| system | instructions/connect | ÷ raw Aedes |', '| --- | ---: | ---: |');
+for (const [name, value] of perConnect) {
+  const ratio = aedes === undefined ? '—' : `${(value / aedes).toFixed(3)}×`;
+  lines.push(`| ${name} | ${Math.round(value).toLocaleString('en')} | ${ratio} |`);
+}
+process.stdout.write(`${lines.join('\n')}\n`);
