@@ -15,6 +15,13 @@ export interface PresenceTrackerOptions {
   /** PRESENCE_GRACE_MS. */
   readonly graceMs: number;
   readonly logger: Logger;
+  /**
+   * Who may be listening. `anywhere` (the default; Redis: handlers on other nodes): every event is
+   * published. `granted-here` (one process): only handlers granted presence may subscribe to it
+   * (policy.ts), and each connects here first; until one has, no subscription to presence can exist
+   * and events are decided but not published (a QoS 1 publish through aedes per user connect).
+   */
+  readonly listeners?: 'anywhere' | 'granted-here';
 }
 
 type Publisher = Pick<Aedes, 'publish'>;
@@ -26,12 +33,15 @@ export class PresenceTracker implements ClientObserver {
   /** One grace timer per user whose last device went here. */
   readonly #timers = new Map<string, NodeJS.Timeout>();
   #publisher: Publisher | undefined;
+  /** Whether a subscription to presence may exist (see PresenceTrackerOptions.listeners). */
+  #heard: boolean;
   #closed = false;
 
   constructor(options: PresenceTrackerOptions) {
     this.#store = options.store;
     this.#graceMs = options.graceMs;
     this.#logger = options.logger;
+    this.#heard = options.listeners !== 'granted-here';
   }
 
   /** Starts publishing through `aedes` (and the store's own work, e.g. the cluster heartbeat). */
@@ -43,6 +53,7 @@ export class PresenceTracker implements ClientObserver {
   }
 
   admitted(_client: Client, identity: Identity): void {
+    if (identity.role === 'handler' && identity.presence === true) this.#heard = true;
     if (identity.role !== 'user' || this.#closed) return;
     const { userId } = identity;
     this.#cancel(userId);
@@ -104,7 +115,7 @@ export class PresenceTracker implements ClientObserver {
 
   #publish(event: PresenceEvent): void {
     const publisher = this.#publisher;
-    if (publisher === undefined) return;
+    if (publisher === undefined || !this.#heard) return;
     this.#logger.debug({ presence: event }, event.online ? 'user online' : 'user offline');
     publisher.publish(
       {

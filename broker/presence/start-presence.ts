@@ -4,7 +4,7 @@ import type { Cluster } from '../cluster/index.ts';
 import { connectRedis, redisReady } from '../cluster/redis-connection.ts';
 import type { Logger } from '../log/logger.ts';
 import type { BrokerOptions } from '../options.ts';
-import { MemoryPresenceStore, type PresenceStore } from './presence-store.ts';
+import { MemoryPresenceStore } from './presence-store.ts';
 import { PresenceTracker } from './presence-tracker.ts';
 import { RedisPresenceStore } from './redis-presence-store.ts';
 
@@ -15,23 +15,29 @@ export async function startPresence(
   signal?: AbortSignal,
 ): Promise<PresenceTracker> {
   const log = logger.child({ component: 'presence' });
-  let store: PresenceStore;
-  if (options.redisUrl === undefined || cluster === undefined) store = new MemoryPresenceStore();
-  else {
-    const redis = connectRedis(options.redisUrl, 'presence', cluster.nodeId, log);
-    try {
-      await redisReady(redis, options.redisUrl, { signal });
-    } catch (error) {
-      redis.disconnect();
-      throw error;
-    }
-    store = new RedisPresenceStore({
-      redis,
-      brokerId: cluster.brokerId,
-      heartbeatMs: options.clusterHeartbeatMs,
-      graceMs: options.presenceGraceMs,
+  const graceMs = options.presenceGraceMs;
+  // One process: only handlers connected here can listen (the tracker publishes once one granted
+  // presence has connected). Redis: handlers on any node may.
+  if (options.redisUrl === undefined || cluster === undefined)
+    return new PresenceTracker({
+      store: new MemoryPresenceStore(),
+      graceMs,
       logger: log,
+      listeners: 'granted-here',
     });
+  const redis = connectRedis(options.redisUrl, 'presence', cluster.nodeId, log);
+  try {
+    await redisReady(redis, options.redisUrl, { signal });
+  } catch (error) {
+    redis.disconnect();
+    throw error;
   }
-  return new PresenceTracker({ store, graceMs: options.presenceGraceMs, logger: log });
+  const store = new RedisPresenceStore({
+    redis,
+    brokerId: cluster.brokerId,
+    heartbeatMs: options.clusterHeartbeatMs,
+    graceMs,
+    logger: log,
+  });
+  return new PresenceTracker({ store, graceMs, logger: log, listeners: 'anywhere' });
 }

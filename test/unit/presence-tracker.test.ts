@@ -3,7 +3,7 @@
 import type { Client, PublishPacket } from 'aedes';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { UserIdentity } from '../../broker/auth/identity.ts';
+import type { HandlerIdentity, UserIdentity } from '../../broker/auth/identity.ts';
 import { MemoryPresenceStore } from '../../broker/presence/presence-store.ts';
 import { PresenceTracker } from '../../broker/presence/presence-tracker.ts';
 import { decodePresence, type PresenceEvent } from '../../protocol/index.ts';
@@ -109,5 +109,43 @@ describe('PresenceTracker with the in-process store', () => {
     expect(tracker.pending).toBe(0);
     expect(store.size).toBe(0);
     expect(published).toHaveLength(1);
+  });
+
+  it("one process ('granted-here'): nothing published until a handler granted presence has connected", async () => {
+    const quiet = new MemoryPresenceStore();
+    const local = new PresenceTracker({
+      store: quiet,
+      graceMs: GRACE_MS,
+      logger: pino({ level: 'silent' }),
+      listeners: 'granted-here',
+    });
+    const heard: PresenceEvent[] = [];
+    await local.attach({
+      publish: (packet: PublishPacket, done?: (error?: Error) => void) => {
+        const event = decodePresence(packet.payload);
+        if (event !== undefined) heard.push(event);
+        done?.();
+      },
+    });
+    const handler = (presence: boolean): HandlerIdentity => ({
+      role: 'handler',
+      name: presence ? 'watcher' : 'echo',
+      commands: new Set(),
+      events: new Set(),
+      ...(presence && { presence: true as const }),
+      expiresAt: Number.MAX_SAFE_INTEGER,
+    });
+    local.admitted(client, userOf('di'));
+    local.admitted(client, handler(false));
+    await settle();
+    expect(heard).toEqual([]); // decided (di is online) but nobody can be subscribed
+    local.admitted(client, handler(true));
+    local.released(client, userOf('di'));
+    await vi.advanceTimersByTimeAsync(GRACE_MS);
+    expect(heard).toEqual([{ userId: 'di', online: false, devices: 0, at: expect.any(Number) as number }]);
+    local.admitted(client, userOf('ed'));
+    await settle();
+    expect(heard.at(-1)).toMatchObject({ userId: 'ed', online: true });
+    await local.close();
   });
 });
