@@ -85,7 +85,6 @@ async function startNodeBroker(
   script: string,
   env: Record<string, string>,
   cpus: string | undefined,
-  serversDir = SERVERS_DIR,
 ): Promise<BrokerProcess> {
   const log = logFile(system);
   const broker = supervise({
@@ -96,7 +95,7 @@ async function startNodeBroker(
       '--expose-gc',
       '--max-old-space-size=8192',
       ...extraNodeArgs,
-      join(serversDir, script),
+      join(SERVERS_DIR, script),
     ]),
     env: { ...process.env, ...env },
     output: log,
@@ -180,9 +179,8 @@ export async function startCashew(
   return startNodeBroker(
     'cashew',
     'cashew.ts',
-    { CASHEW_BENCH_SETTINGS: JSON.stringify(full) },
+    { CASHEW_BENCH_SETTINGS: JSON.stringify(full), ...(root !== undefined && { CASHEW_BENCH_ROOT: root }) },
     cpus,
-    root === undefined ? SERVERS_DIR : join(root, 'bench', 'servers'),
   );
 }
 
