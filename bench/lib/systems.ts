@@ -28,6 +28,8 @@ export interface BrokerProcess {
   readonly port: number;
   /** MQTT over TLS port. */
   readonly tlsPort: number;
+  /** MQTT over secure WebSocket port (path /mqtt, subprotocol mqtt). */
+  readonly wssPort: number;
   /** Every port the broker reported (Cashew: mqtt, mqtts, wss, ws), by listener name. */
   readonly ports: Readonly<Record<string, number>>;
   /** Process CPU time so far, µs. */
@@ -109,6 +111,7 @@ async function startNodeBroker(
     pid,
     port: ready.ports.mqtt ?? 0,
     tlsPort: ready.ports.mqtts ?? 0,
+    wssPort: ready.ports.wss ?? 0,
     ports: ready.ports,
     cpu: () => cpuMicros(pid),
     settledRss: async () => {
@@ -224,10 +227,15 @@ export function mosquittoAvailable(): boolean {
   return existsSync(MOSQUITTO_BINARY);
 }
 
-/** Mosquitto on loopback with anonymous access (it performs no JWT check), no persistence, no logs. */
+/**
+ * Mosquitto on loopback with anonymous access (it performs no JWT check), no persistence, no logs; MQTT,
+ * MQTTS and WSS listeners (Debian's 2.0.11 serves websockets through its built-in libwebsockets; it
+ * refuses a configuration whose only listeners are websockets ones, not this one).
+ */
 export async function startMosquitto(tls: TlsFiles, cpus: string | undefined): Promise<BrokerProcess> {
   const port = await freePort();
   const tlsPort = await freePort();
+  const wssPort = await freePort();
   const config = join(scratch, `mosquitto-${port}.conf`);
   writeFileSync(
     config,
@@ -245,6 +253,10 @@ export async function startMosquitto(tls: TlsFiles, cpus: string | undefined): P
       `listener ${tlsPort} ${HOST}`,
       `certfile ${tls.cert}`,
       `keyfile ${tls.key}`,
+      `listener ${wssPort} ${HOST}`,
+      'protocol websockets',
+      `certfile ${tls.cert}`,
+      `keyfile ${tls.key}`,
       '',
     ].join('\n'),
   );
@@ -255,12 +267,14 @@ export async function startMosquitto(tls: TlsFiles, cpus: string | undefined): P
   if (cpus !== undefined) pinProcess(pid, cpus);
   await waitForPort(port);
   await waitForPort(tlsPort);
+  await waitForPort(wssPort);
   return {
     system: 'mosquitto',
     pid,
     port,
     tlsPort,
-    ports: { mqtt: port, mqtts: tlsPort },
+    wssPort,
+    ports: { mqtt: port, mqtts: tlsPort, wss: wssPort },
     cpu: () => cpuMicros(pid),
     settledRss: () => Promise.resolve(rssBytes(pid)),
     stop: async () => {
