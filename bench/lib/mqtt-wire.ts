@@ -202,15 +202,19 @@ function createSocket(endpoint: Endpoint, onConnect: () => void): Socket {
     port: endpoint.port,
     ...(endpoint.localAddress !== undefined && { localAddress: endpoint.localAddress }),
   };
-  if (!endpoint.tls) return connectTcp(options, onConnect);
-  return connectTls(
-    {
-      ...options,
-      rejectUnauthorized: false,
-      ...(endpoint.session !== undefined && { session: endpoint.session }),
-    },
-    onConnect,
-  );
+  const socket = endpoint.tls
+    ? connectTls(
+        {
+          ...options,
+          rejectUnauthorized: false,
+          ...(endpoint.session !== undefined && { session: endpoint.session }),
+        },
+        onConnect,
+      )
+    : connectTcp(options, onConnect);
+  // From the start: over WebSocket, the upgrade request follows the TLS Finished at once.
+  socket.setNoDelay(true);
+  return socket;
 }
 
 /** Opens the socket (TCP or TLS); `onSocket` sees it before the handshake (to hear `session`). */
