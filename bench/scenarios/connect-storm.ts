@@ -3,7 +3,6 @@
 // with a resumed handshake. Headline: broker CPU
 // per connect (read from /proc around each broker's own rounds). Beside every rate: the generators'
 // CPU per connect and load, and a note naming the systems whose rate the generators bound.
-import type { Endpoint } from '../lib/mqtt-wire.ts';
 import { userClaims, type SigningAlgorithm, type TokenKind } from '../lib/tokens.ts';
 import {
   HOST,
@@ -16,14 +15,21 @@ import {
 } from '../lib/systems.ts';
 import type { ResultRow, Target } from '../lib/report.ts';
 import { GENERATOR_BOUND_LOAD, generatorCores, runDrivenStorm, type DrivenTotals } from './connect-driver.ts';
-import { caseSelected, loopbackAddresses, pushRuns, rotation, type BenchContext } from './context.ts';
+import {
+  caseSelected,
+  endpointOf,
+  loopbackAddresses,
+  pushRuns,
+  rotation,
+  type BenchContext,
+  type Transport,
+} from './context.ts';
 
 type Handshake = 'none' | 'full' | 'resumed';
-/** TCP has no handshake ('none'); TLS and WSS have a full or a resumed one. */
-type Transport = 'TCP' | 'TLS' | 'WSS';
 
 interface StormCase {
   readonly kind: TokenKind;
+  /** TCP has no handshake ('none'); TLS and WSS have a full or a resumed one. */
   readonly transport: Transport;
   readonly handshake: Handshake;
   /** On broker CPU per connect, Cashew ÷ raw Aedes. */
@@ -55,17 +61,6 @@ function algorithmOf(kind: TokenKind): SigningAlgorithm {
 function caseNameOf(storm: StormCase): string {
   if (storm.handshake === 'none') return storm.kind;
   return `${storm.kind} (${storm.transport} ${storm.handshake} handshake)`;
-}
-
-function endpointOf(broker: BrokerProcess, transport: Transport): Endpoint {
-  switch (transport) {
-    case 'TCP':
-      return { host: HOST, port: broker.port };
-    case 'TLS':
-      return { host: HOST, port: broker.tlsPort, tls: true };
-    case 'WSS':
-      return { host: HOST, port: broker.wssPort, tls: true, webSocket: true };
-  }
 }
 
 type Runs = Partial<Record<SystemName, number[]>>;
