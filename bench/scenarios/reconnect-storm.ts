@@ -57,13 +57,14 @@ async function stormOver(
   publisher: { readonly clientId: string; readonly token: string },
 ): Promise<void> {
   const count = devices.length;
-  const runs: Record<'back' | 'p50' | 'p99' | 'refusals' | 'lost' | 'cpu', Runs> = {
+  const runs: Record<'back' | 'p50' | 'p99' | 'refusals' | 'lost' | 'cpu' | 'generatorCpu', Runs> = {
     back: {},
     p50: {},
     p99: {},
     refusals: {},
     lost: {},
     cpu: {},
+    generatorCpu: {},
   };
   for (let repetition = 0; repetition < context.repetitions; repetition++) {
     for (const system of rotation(context.systems, repetition)) {
@@ -85,11 +86,13 @@ async function stormOver(
         pushRuns(runs.refusals, system, result.refusals);
         pushRuns(runs.lost, system, result.lost);
         pushRuns(runs.cpu, system, cpu);
+        pushRuns(runs.generatorCpu, system, result.generatorCpuMicros / count);
         context.log(
           `  7 reconnect storm ${transport} ${system}: ${result.back}/${result.devices} back in ${(result.backMs / 1000).toFixed(2)} s, ` +
             `CONNACK p50 ${result.connackP50Ms.toFixed(1)} ms p99 ${result.connackP99Ms.toFixed(1)} ms, ` +
             `refusals ${result.refusals}, failures ${result.failures}, lost ${result.lost} of ${result.expected}, ` +
-            `duplicates ${result.duplicates}, broker ${cpu.toFixed(0)} µs/reconnect`,
+            `duplicates ${result.duplicates}, broker ${cpu.toFixed(0)} µs/reconnect, ` +
+            `generator ${(result.generatorCpuMicros / count).toFixed(0)} µs/reconnect`,
         );
       } finally {
         await broker.stop();
@@ -109,6 +112,7 @@ async function stormOver(
     },
     { ...base, metric: 'messages lost', runs: runs.lost, target: { kind: 'max', value: 0 } },
     { ...base, metric: 'broker CPU µs/reconnect', runs: runs.cpu },
+    { ...base, metric: 'generator CPU µs/reconnect', runs: runs.generatorCpu },
   );
 }
 
