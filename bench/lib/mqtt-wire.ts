@@ -1,9 +1,11 @@
-// A minimal MQTT 3.1.1 client over net/tls for load generation: packets are encoded once (or by hand
-// for PUBLISH) and incoming frames are split without building objects, so the generator costs a
-// fraction of what the broker spends on the same message.
+// A minimal MQTT 3.1.1 client over net/tls (and WebSocket, mqtt-websocket.ts) for load generation:
+// packets are encoded once (or by hand for PUBLISH) and incoming frames are split without building
+// objects, so the generator costs a fraction of what the broker spends on the same message.
 import { connect as connectTcp, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import { generate } from 'mqtt-packet';
+import type WebSocket from 'ws';
+import { openWebSocket, WEBSOCKET_PATH } from './mqtt-websocket.ts';
 
 export const PACKET = { CONNACK: 2, PUBLISH: 3, PUBACK: 4, SUBACK: 9, PINGRESP: 13 } as const;
 
@@ -16,6 +18,8 @@ export interface Endpoint {
   readonly localAddress?: string;
   /** A TLS session to resume (from `socket.getSession()` of an earlier connection). */
   readonly session?: Buffer;
+  /** MQTT over WebSocket at /mqtt on that socket (with `tls`: WSS). */
+  readonly webSocket?: boolean;
 }
 
 export interface ConnectParams {
@@ -93,17 +97,24 @@ export function encodePuback(messageId: number): Buffer {
 
 export const DISCONNECT = Buffer.from([0xe0, 0]);
 
-/** One MQTT connection: frames are split from the byte stream and dispatched by type. */
+/**
+ * One MQTT connection: frames are split from the byte stream (or from WebSocket messages, which may
+ * cut it anywhere) and dispatched by type. `socket` is the TCP or TLS socket in either case.
+ */
 export class MqttConnection {
   readonly socket: Socket;
   onPublish: PublishListener | undefined;
   onAck: AckListener | undefined;
   #pending: Buffer | undefined;
+  readonly #webSocket: WebSocket | undefined;
 
-  constructor(socket: Socket) {
+  constructor(socket: Socket, webSocket?: WebSocket) {
     this.socket = socket;
+    this.#webSocket = webSocket;
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.#receive(chunk));
+    // ws delivers binary messages as Buffers (its default binaryType, "nodebuffer").
+    if (webSocket !== undefined) webSocket.on('message', (data) => this.#receive(data as Buffer));
+    else socket.on('data', (chunk: Buffer) => this.#receive(chunk));
   }
 
   #receive(chunk: Buffer): void {
@@ -150,8 +161,11 @@ export class MqttConnection {
     this.onAck?.(type, body);
   }
 
+  /** False when the socket asks to wait for `drain`. */
   write(buffer: Buffer): boolean {
-    return this.socket.write(buffer);
+    if (this.#webSocket === undefined) return this.socket.write(buffer);
+    this.#webSocket.send(buffer);
+    return !this.socket.writableNeedDrain;
   }
 
   /** Resolves with the next packet of the given type. */
@@ -171,37 +185,67 @@ export class MqttConnection {
     });
   }
 
+  /** DISCONNECT, then the socket is dropped (no WebSocket closing handshake: MQTT has said goodbye). */
   close(): void {
-    if (!this.socket.destroyed) this.socket.end(DISCONNECT);
+    if (!this.socket.destroyed) {
+      if (this.#webSocket === undefined) this.socket.end(DISCONNECT);
+      else this.#webSocket.send(DISCONNECT);
+    }
     this.socket.destroy();
   }
+}
+
+/** Creates the TCP or TLS socket of an endpoint; `onConnect` runs once it is connected (TLS: secure). */
+function createSocket(endpoint: Endpoint, onConnect: () => void): Socket {
+  const options = {
+    host: endpoint.host,
+    port: endpoint.port,
+    ...(endpoint.localAddress !== undefined && { localAddress: endpoint.localAddress }),
+  };
+  const socket = endpoint.tls
+    ? connectTls(
+        {
+          ...options,
+          rejectUnauthorized: false,
+          ...(endpoint.session !== undefined && { session: endpoint.session }),
+        },
+        onConnect,
+      )
+    : connectTcp(options, onConnect);
+  // From the start: over WebSocket, the upgrade request follows the TLS Finished at once.
+  socket.setNoDelay(true);
+  return socket;
 }
 
 /** Opens the socket (TCP or TLS); `onSocket` sees it before the handshake (to hear `session`). */
 export function openSocket(endpoint: Endpoint, onSocket?: (socket: Socket) => void): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const options = {
-      host: endpoint.host,
-      port: endpoint.port,
-      ...(endpoint.localAddress !== undefined && { localAddress: endpoint.localAddress }),
-    };
-    const socket = endpoint.tls
-      ? connectTls(
-          {
-            ...options,
-            rejectUnauthorized: false,
-            ...(endpoint.session !== undefined && { session: endpoint.session }),
-          },
-          () => done(),
-        )
-      : connectTcp(options, () => done());
-    onSocket?.(socket);
-    function done(): void {
+    const socket = createSocket(endpoint, () => {
       socket.off('error', reject);
       resolve(socket);
-    }
+    });
+    onSocket?.(socket);
     socket.once('error', reject);
   });
+}
+
+/** Opens the socket and, for a WebSocket endpoint, upgrades it; then wraps it as an MqttConnection. */
+async function openConnection(
+  endpoint: Endpoint,
+  onSocket?: (socket: Socket) => void,
+): Promise<MqttConnection> {
+  if (endpoint.webSocket !== true) return new MqttConnection(await openSocket(endpoint, onSocket));
+  // ws writes the upgrade request once the socket is connected; it hears the socket's errors itself.
+  const socket = createSocket(endpoint, () => undefined);
+  onSocket?.(socket);
+  const scheme = endpoint.tls ? 'wss' : 'ws';
+  const url = `${scheme}://${endpoint.host}:${endpoint.port}${WEBSOCKET_PATH}`;
+  try {
+    return new MqttConnection(socket, await openWebSocket(url, socket));
+  } catch (error) {
+    socket.destroy();
+    throw error;
+  }
 }
 
 export interface Connected {
@@ -220,19 +264,26 @@ export async function connectMqtt(
   onSocket?: (socket: Socket) => void,
   prepare?: (connection: MqttConnection) => void,
 ): Promise<Connected> {
-  const socket = await openSocket(endpoint, onSocket);
-  const connection = new MqttConnection(socket);
+  const connection = await openConnection(endpoint, onSocket);
+  const { socket } = connection;
   prepare?.(connection);
+  let fail: (error: unknown) => void = () => undefined;
   const closed = new Promise<never>((_resolve, reject) => {
-    socket.once('close', () => reject(new Error('closed before CONNACK')));
-    socket.once('error', reject);
+    fail = reject;
   });
   closed.catch(() => undefined);
+  const onClose = (): void => fail(new Error('closed before CONNACK'));
+  socket.once('close', onClose);
+  socket.once('error', fail);
   const connack = connection.next(PACKET.CONNACK);
   connection.write(encodeConnect(params));
-  const body = await Promise.race([connack, closed]);
-  socket.removeAllListeners('close');
-  socket.removeAllListeners('error');
-  socket.on('error', () => undefined);
-  return { connection, returnCode: body[1] ?? 255 };
+  try {
+    const body = await Promise.race([connack, closed]);
+    return { connection, returnCode: body[1] ?? 255 };
+  } finally {
+    // Only our own listeners: a TLS socket has its own on `close` (it frees the TLS state there).
+    socket.off('close', onClose);
+    socket.off('error', fail);
+    socket.on('error', () => undefined);
+  }
 }

@@ -13,7 +13,7 @@ export interface ResultRow {
   readonly scenario: string;
   readonly case: string;
   readonly metric: string;
-  readonly transport: 'TCP' | 'TLS' | '—';
+  readonly transport: 'TCP' | 'TLS' | 'WSS' | '—';
   readonly runs: Partial<Record<SystemName, number[]>>;
   readonly target?: Target;
   readonly note?: string;

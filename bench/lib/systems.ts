@@ -29,6 +29,8 @@ export interface BrokerProcess {
   readonly port: number;
   /** MQTT over TLS port. */
   readonly tlsPort: number;
+  /** MQTT over secure WebSocket port (path /mqtt, subprotocol mqtt). */
+  readonly wssPort: number;
   /** Every port the broker reported (Cashew: mqtt, mqtts, wss, ws), by listener name. */
   readonly ports: Readonly<Record<string, number>>;
   /** Process CPU time so far, µs. */
@@ -123,6 +125,7 @@ async function startNodeBroker(
     pid,
     port: ready.ports.mqtt ?? 0,
     tlsPort: ready.ports.mqtts ?? 0,
+    wssPort: ready.ports.wss ?? 0,
     ports: ready.ports,
     cpu: () => cpuMicros(pid),
     settledRss: async () => {
@@ -239,47 +242,73 @@ export function mosquittoAvailable(): boolean {
   return existsSync(MOSQUITTO_BINARY);
 }
 
-/** Mosquitto on loopback with anonymous access (it performs no JWT check), no persistence, no logs. */
+/** The configuration of one Mosquitto: MQTT, MQTTS and WSS (path-agnostic websockets) on loopback. */
+function mosquittoConfig(ports: { mqtt: number; mqtts: number; wss: number }, tls: TlsFiles): string {
+  return [
+    // Started as root, mosquitto would switch to user "mosquitto", which cannot read our key files.
+    `user ${userInfo().username}`,
+    'per_listener_settings false',
+    'allow_anonymous true',
+    'persistence false',
+    // Errors only (a listener that cannot start), to its log file; nothing per connection.
+    'log_dest stderr',
+    'log_type error',
+    'max_queued_messages 100000',
+    // Like Cashew's listeners (and the raw Aedes baseline): no Nagle delay on small packets.
+    'set_tcp_nodelay true',
+    `listener ${ports.mqtt} ${HOST}`,
+    `listener ${ports.mqtts} ${HOST}`,
+    `certfile ${tls.cert}`,
+    `keyfile ${tls.key}`,
+    // Debian's 2.0.11 serves websockets with its built-in libwebsockets (it refuses a configuration
+    // whose only listeners are websockets ones; this one has others).
+    `listener ${ports.wss} ${HOST}`,
+    'protocol websockets',
+    `certfile ${tls.cert}`,
+    `keyfile ${tls.key}`,
+    '',
+  ].join('\n');
+}
+
+/** Tries at starting Mosquitto: a port found free may be taken (the machine is shared) before it binds. */
+const MOSQUITTO_ATTEMPTS = 2;
+
+/** Mosquitto with anonymous access (it performs no JWT check), no persistence, errors-only logs. */
 export async function startMosquitto(tls: TlsFiles, cpus: string | undefined): Promise<BrokerProcess> {
-  const port = await freePort();
-  const tlsPort = await freePort();
-  const config = join(scratch, `mosquitto-${port}.conf`);
-  writeFileSync(
-    config,
-    [
-      // Started as root, mosquitto would switch to user "mosquitto", which cannot read our key files.
-      `user ${userInfo().username}`,
-      'per_listener_settings false',
-      'allow_anonymous true',
-      'persistence false',
-      'log_dest none',
-      'max_queued_messages 100000',
-      // Like Cashew's listeners (and the raw Aedes baseline): no Nagle delay on small packets.
-      'set_tcp_nodelay true',
-      `listener ${port} ${HOST}`,
-      `listener ${tlsPort} ${HOST}`,
-      `certfile ${tls.cert}`,
-      `keyfile ${tls.key}`,
-      '',
-    ].join('\n'),
-  );
-  const log = logFile('mosquitto');
-  const mosquitto = supervise({ ...underPrefix(MOSQUITTO_BINARY, ['-c', config]), output: log });
-  closeSync(log);
-  const pid = mosquitto.pid;
-  if (cpus !== undefined) pinProcess(pid, cpus);
-  await waitForPort(port, 10_000 * startSlowdown);
-  await waitForPort(tlsPort, 10_000 * startSlowdown);
-  return {
-    system: 'mosquitto',
-    pid,
-    port,
-    tlsPort,
-    ports: { mqtt: port, mqtts: tlsPort },
-    cpu: () => cpuMicros(pid),
-    settledRss: () => Promise.resolve(rssBytes(pid)),
-    stop: async () => {
-      await mosquitto.stop({ timeoutMs: STOP_TIMEOUT_MS });
-    },
-  };
+  for (let attempt = 1; ; attempt++) {
+    const ports = { mqtt: await freePort(), mqtts: await freePort(), wss: await freePort() };
+    const config = join(scratch, `mosquitto-${ports.mqtt}.conf`);
+    writeFileSync(config, mosquittoConfig(ports, tls));
+    const logPath = join(scratch, `mosquitto-${process.pid}-${Date.now()}.log`);
+    const log = openSync(logPath, 'a');
+    const mosquitto = supervise({ ...underPrefix(MOSQUITTO_BINARY, ['-c', config]), output: log });
+    closeSync(log);
+    const pid = mosquitto.pid;
+    if (cpus !== undefined) pinProcess(pid, cpus);
+    try {
+      await Promise.race([
+        Promise.all(Object.values(ports).map((port) => waitForPort(port, 10_000 * startSlowdown))),
+        mosquitto.exited.then((status) => Promise.reject(new Error(`mosquitto exited (${String(status)})`))),
+      ]);
+    } catch (error) {
+      await mosquitto.stop({ timeoutMs: STOP_TIMEOUT_MS * startSlowdown });
+      if (attempt < MOSQUITTO_ATTEMPTS) continue;
+      throw new Error(`mosquitto did not listen on ${Object.values(ports).join(', ')} (log: ${logPath})`, {
+        cause: error,
+      });
+    }
+    return {
+      system: 'mosquitto',
+      pid,
+      port: ports.mqtt,
+      tlsPort: ports.mqtts,
+      wssPort: ports.wss,
+      ports,
+      cpu: () => cpuMicros(pid),
+      settledRss: () => Promise.resolve(rssBytes(pid)),
+      stop: async () => {
+        await mosquitto.stop({ timeoutMs: STOP_TIMEOUT_MS });
+      },
+    };
+  }
 }

@@ -1,6 +1,7 @@
-// Scenario 1 load: open a connection (TCP, or TLS with a full or a resumed handshake), CONNECT with a
-// token, wait for CONNACK, DISCONNECT; `concurrency` connections in flight. Raw packets (mqtt-wire.ts):
-// no mqtt.js client state, so a connect costs the generator little beside the kernel and TLS.
+// Scenario 1 load: open a connection (TCP, or TLS or WSS with a full or a resumed handshake), CONNECT
+// with a token, wait for CONNACK, DISCONNECT; `concurrency` connections in flight. Raw packets
+// (mqtt-wire.ts; over WSS in WebSocket frames, mqtt-websocket.ts): no mqtt.js client state, so a
+// connect costs the generator little beside the kernel, TLS and (WSS) the HTTP upgrade.
 //
 // Two modes. Driven (the bench): several of these workers share the clients; the parent sends a
 // `round` (one target, one slice of clients) to all of them at once, reads broker CPU around it, and
@@ -15,7 +16,7 @@ import { runWorker, withConcurrency, sleep, type WorkerMessage } from '../lib/wo
 export interface ConnectStormTarget {
   readonly name: string;
   readonly endpoint: Endpoint;
-  /** TLS only: offer the session of this worker's previous connection to the target (resumption). */
+  /** TLS and WSS: offer the session of this worker's previous connection to the target (resumption). */
   readonly resume?: boolean;
 }
 

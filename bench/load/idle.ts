@@ -1,6 +1,6 @@
-// Scenario 3 load: open authenticated connections, each with one subscription (`<user>/#`) when asked,
-// and keep them idle (keepalive 0: no PINGREQ) until the parent has read the broker's memory, then
-// close them.
+// Scenario 3 load: open authenticated connections (TCP, TLS or WSS, as the endpoint says), each with one
+// subscription (`<user>/#`) when asked, and keep them idle (keepalive 0: no PINGREQ) until the parent
+// has read the broker's memory, then close them.
 import {
   connectMqtt,
   encodeSubscribe,

@@ -44,6 +44,8 @@ export interface ReconnectStormResult {
   readonly expected: number;
   readonly lost: number;
   readonly duplicates: number;
+  /** This generator's CPU (user + system) from the storm's start to its end, µs. */
+  readonly generatorCpuMicros: number;
 }
 
 runWorker<ReconnectStormParams, ReconnectStormResult>(async (params, channel) => {
@@ -130,6 +132,7 @@ runWorker<ReconnectStormParams, ReconnectStormResult>(async (params, channel) =>
   publisher.close();
   // 4. The storm: every device reconnects at once.
   channel.mark('storm-start');
+  const cpuAtStart = process.cpuUsage();
   const started = performance.now();
   let backMs = Number.NaN;
   let back = 0;
@@ -149,6 +152,7 @@ runWorker<ReconnectStormParams, ReconnectStormResult>(async (params, channel) =>
   const deadline = performance.now() + params.timeoutMs;
   while (!deliveredAll() && performance.now() < deadline) await sleep(50);
   channel.mark('storm-end');
+  const { user, system } = process.cpuUsage(cpuAtStart);
   for (const connection of again) connection.close();
   const delivered = received.reduce((sum, seqs) => sum + seqs.size, 0);
   return {
@@ -162,5 +166,6 @@ runWorker<ReconnectStormParams, ReconnectStormResult>(async (params, channel) =>
     expected: total,
     lost: Math.min(acked, total) - delivered,
     duplicates,
+    generatorCpuMicros: user + system,
   };
 });

@@ -1,5 +1,6 @@
 // Scenario 1: connection storm with valid (HS256, RS256, ES256) and invalid (bad signature, expired)
-// tokens over TCP, and HS256 over TLS with a full and with a resumed handshake. Headline: broker CPU
+// tokens over TCP, and HS256 over TLS and over WSS (MQTT over secure WebSocket, /mqtt) with a full and
+// with a resumed handshake. Headline: broker CPU
 // per connect (read from /proc around each broker's own rounds). Beside every rate: the generators'
 // CPU per connect and load, and a note naming the systems whose rate the generators bound.
 import { userClaims, type SigningAlgorithm, type TokenKind } from '../lib/tokens.ts';
@@ -14,28 +15,43 @@ import {
 } from '../lib/systems.ts';
 import type { ResultRow, Target } from '../lib/report.ts';
 import { GENERATOR_BOUND_LOAD, generatorCores, runDrivenStorm, type DrivenTotals } from './connect-driver.ts';
-import { caseSelected, loopbackAddresses, pushRuns, rotation, type BenchContext } from './context.ts';
+import {
+  caseSelected,
+  endpointOf,
+  loopbackAddresses,
+  pushRuns,
+  rotation,
+  type BenchContext,
+  type Transport,
+} from './context.ts';
 
 type Handshake = 'none' | 'full' | 'resumed';
 
 interface StormCase {
   readonly kind: TokenKind;
+  /** TCP has no handshake ('none'); TLS and WSS have a full or a resumed one. */
+  readonly transport: Transport;
   readonly handshake: Handshake;
   /** On broker CPU per connect, Cashew ÷ raw Aedes. */
   readonly target?: Target;
 }
 
 const CASES: readonly StormCase[] = [
-  { kind: 'HS256', handshake: 'none', target: { kind: 'ratio-max', value: 0.8 } },
-  { kind: 'RS256', handshake: 'none', target: { kind: 'ratio-max', value: 0.8 } },
-  { kind: 'ES256', handshake: 'none', target: { kind: 'ratio-max', value: 1.0 } },
-  { kind: 'invalid signature', handshake: 'none' },
-  { kind: 'expired', handshake: 'none' },
-  { kind: 'HS256', handshake: 'full', target: { kind: 'ratio-max', value: 0.9 } },
-  { kind: 'HS256', handshake: 'resumed' },
+  { kind: 'HS256', transport: 'TCP', handshake: 'none', target: { kind: 'ratio-max', value: 0.8 } },
+  { kind: 'RS256', transport: 'TCP', handshake: 'none', target: { kind: 'ratio-max', value: 0.8 } },
+  { kind: 'ES256', transport: 'TCP', handshake: 'none', target: { kind: 'ratio-max', value: 1.0 } },
+  { kind: 'invalid signature', transport: 'TCP', handshake: 'none' },
+  { kind: 'expired', transport: 'TCP', handshake: 'none' },
+  { kind: 'HS256', transport: 'TLS', handshake: 'full', target: { kind: 'ratio-max', value: 0.9 } },
+  { kind: 'HS256', transport: 'TLS', handshake: 'resumed' },
+  { kind: 'HS256', transport: 'WSS', handshake: 'full' },
+  { kind: 'HS256', transport: 'WSS', handshake: 'resumed' },
 ];
 
-/** A resumed TLS connect should cost at most this share of a full one (Cashew's broker CPU). */
+/**
+ * A resumed TLS connect should cost at most this share of a full one (Cashew's broker CPU); held to
+ * WSS too, whose handshake is the same TLS one (plus the HTTP upgrade on both sides of the ratio).
+ */
 const RESUMED_SHARE_TARGET = 0.6;
 
 function algorithmOf(kind: TokenKind): SigningAlgorithm {
@@ -44,7 +60,7 @@ function algorithmOf(kind: TokenKind): SigningAlgorithm {
 
 function caseNameOf(storm: StormCase): string {
   if (storm.handshake === 'none') return storm.kind;
-  return `${storm.kind} (TLS ${storm.handshake} handshake)`;
+  return `${storm.kind} (${storm.transport} ${storm.handshake} handshake)`;
 }
 
 type Runs = Partial<Record<SystemName, number[]>>;
@@ -103,7 +119,7 @@ function record(
 
 function rowsOf(storm: StormCase, runs: CaseRuns): ResultRow[] {
   const caseName = caseNameOf(storm);
-  const transport = storm.handshake === 'none' ? 'TCP' : 'TLS';
+  const { transport } = storm;
   const valid = storm.kind === 'HS256' || storm.kind === 'RS256' || storm.kind === 'ES256';
   const bound = [...runs.bound].map((system) => SYSTEM_LABELS[system]);
   const notes = [
@@ -133,8 +149,12 @@ function rowsOf(storm: StormCase, runs: CaseRuns): ResultRow[] {
   return rows;
 }
 
-/** Per repetition and system: resumed ÷ full broker CPU per connect. */
-function resumedShare(full: CaseRuns | undefined, resumed: CaseRuns | undefined): ResultRow | undefined {
+/** Per repetition and system: resumed ÷ full broker CPU per connect, over TLS or WSS. */
+function resumedShare(
+  transport: Transport,
+  full: CaseRuns | undefined,
+  resumed: CaseRuns | undefined,
+): ResultRow | undefined {
   if (full === undefined || resumed === undefined) return undefined;
   const runs: Runs = {};
   for (const [system, values] of Object.entries(resumed.cpu) as [SystemName, number[]][]) {
@@ -143,9 +163,9 @@ function resumedShare(full: CaseRuns | undefined, resumed: CaseRuns | undefined)
   }
   return {
     scenario: '1 connect',
-    case: 'HS256 TLS resumed ÷ full',
+    case: `HS256 ${transport} resumed ÷ full`,
     metric: 'broker CPU share',
-    transport: 'TLS',
+    transport,
     runs,
     target: { kind: 'max', value: RESUMED_SHARE_TARGET },
   };
@@ -195,12 +215,11 @@ export async function connectStorm(context: BenchContext): Promise<void> {
         const targets = rotation(context.systems, repetition).flatMap((system) => {
           const broker = brokers.get(system === 'cashew' ? `cashew:${algorithmOf(storm.kind)}` : system);
           if (broker === undefined) return [];
-          const tls = storm.handshake !== 'none';
           return [
             {
               name: system,
               broker,
-              endpoint: { host: HOST, port: tls ? broker.tlsPort : broker.port, tls },
+              endpoint: endpointOf(broker, storm.transport),
               ...(storm.handshake === 'resumed' && { resume: true }),
             },
           ];
@@ -222,11 +241,14 @@ export async function connectStorm(context: BenchContext): Promise<void> {
       byCase.set(caseName, runs);
       context.rows.push(...rowsOf(storm, runs));
     }
-    const share = resumedShare(
-      byCase.get('HS256 (TLS full handshake)'),
-      byCase.get('HS256 (TLS resumed handshake)'),
-    );
-    if (share !== undefined) context.rows.push(share);
+    for (const transport of ['TLS', 'WSS'] as const) {
+      const share = resumedShare(
+        transport,
+        byCase.get(`HS256 (${transport} full handshake)`),
+        byCase.get(`HS256 (${transport} resumed handshake)`),
+      );
+      if (share !== undefined) context.rows.push(share);
+    }
   } finally {
     await Promise.all([...brokers.values()].map((broker) => broker.stop()));
   }

@@ -1,8 +1,9 @@
 // What every scenario gets: sizes for the chosen mode, pinning, keys and TLS files, the systems to
 // compare, and helpers that run a load worker while snapshotting broker CPU at the worker's marks.
 import type { BenchKeys } from '../lib/tokens.ts';
+import type { Endpoint } from '../lib/mqtt-wire.ts';
 import type { ResultRow } from '../lib/report.ts';
-import type { BrokerProcess, SystemName, TlsFiles } from '../lib/systems.ts';
+import { HOST, type BrokerProcess, type SystemName, type TlsFiles } from '../lib/systems.ts';
 import { LoadWorker, type WorkerMessage } from '../lib/workers.ts';
 
 export interface BenchContext {
@@ -99,4 +100,18 @@ export function pushRuns(
   value: number,
 ): void {
   (runs[system] ??= []).push(value);
+}
+
+/** How a generator reaches a broker: MQTT over TCP, over TLS, or over secure WebSocket (/mqtt). */
+export type Transport = 'TCP' | 'TLS' | 'WSS';
+
+export function endpointOf(broker: BrokerProcess, transport: Transport): Endpoint {
+  switch (transport) {
+    case 'TCP':
+      return { host: HOST, port: broker.port };
+    case 'TLS':
+      return { host: HOST, port: broker.tlsPort, tls: true };
+    case 'WSS':
+      return { host: HOST, port: broker.wssPort, tls: true, webSocket: true };
+  }
 }

@@ -1,10 +1,10 @@
-// Scenario 3: idle authenticated connections (10k, 50k): broker resident memory per connection after
-// a forced GC. Each repetition starts a fresh broker so freed heap from a previous round is not reused.
+// Scenario 3: idle authenticated connections (10k, 50k) over TCP, TLS and WSS (MQTT over secure
+// WebSocket): broker resident memory per connection after a forced GC. Each repetition starts a fresh
+// broker so freed heap from a previous round is not reused.
 import { execFileSync } from 'node:child_process';
 import type { IdleResult } from '../load/idle.ts';
 import { userClaims } from '../lib/tokens.ts';
 import {
-  HOST,
   startCashew,
   startMosquitto,
   startRawAedes,
@@ -14,7 +14,15 @@ import {
 import { LoadWorker } from '../lib/workers.ts';
 import { sleep } from '../lib/workers.ts';
 import type { Target } from '../lib/report.ts';
-import { loopbackAddresses, pushRuns, rotation, type BenchContext } from './context.ts';
+import {
+  caseSelected,
+  endpointOf,
+  loopbackAddresses,
+  pushRuns,
+  rotation,
+  type BenchContext,
+  type Transport,
+} from './context.ts';
 
 const PER_WORKER = 5000;
 
@@ -37,7 +45,7 @@ async function bytesPerConnection(
   context: BenchContext,
   system: SystemName,
   tokens: string[],
-  tls: boolean,
+  transport: Transport,
 ): Promise<number> {
   const broker = await start(context, system);
   try {
@@ -51,7 +59,7 @@ async function bytesPerConnection(
         new LoadWorker(
           'idle',
           {
-            endpoint: { host: HOST, port: tls ? broker.tlsPort : broker.port, tls },
+            endpoint: endpointOf(broker, transport),
             identities,
             subscribe: true,
             localAddresses: loopbackAddresses(4, offset / 100),
@@ -68,7 +76,7 @@ async function bytesPerConnection(
     await Promise.all(workers.map((worker) => worker.result<IdleResult>()));
     const perConnection = (after - before) / connected;
     context.log(
-      `  3 ${tokens.length} idle ${tls ? 'TLS' : 'TCP'} ${system}: ${connected} connected, ${perConnection.toFixed(0)} B/connection`,
+      `  3 ${tokens.length} idle ${transport} ${system}: ${connected} connected, ${perConnection.toFixed(0)} B/connection`,
     );
     return connected < tokens.length * 0.99 ? Number.NaN : perConnection;
   } finally {
@@ -76,21 +84,22 @@ async function bytesPerConnection(
   }
 }
 
-/** RSS per idle connection: ≤ 0.85× raw Aedes over TCP, ≤ 2× Mosquitto over TLS (issue 13). */
-const CASES = [
-  { tls: false, target: { kind: 'ratio-max', value: 0.85 } },
-  { tls: true, target: { kind: 'mosquitto-ratio-max', value: 2 } },
-] as const satisfies readonly { tls: boolean; target: Target }[];
+/** RSS per idle connection: ≤ 0.85× raw Aedes over TCP, ≤ 2× Mosquitto over TLS (issue 13); none for WSS. */
+const CASES: readonly { readonly transport: Transport; readonly target?: Target }[] = [
+  { transport: 'TCP', target: { kind: 'ratio-max', value: 0.85 } },
+  { transport: 'TLS', target: { kind: 'mosquitto-ratio-max', value: 2 } },
+  { transport: 'WSS' },
+];
 
 export async function idleMemory(context: BenchContext): Promise<void> {
   const sizes = context.quick ? [2000] : [10_000, 50_000];
   const limit = openFilesHardLimit();
   for (const size of sizes) {
-    for (const { tls, target } of CASES) {
-      // 50,000 over TLS would take the generators minutes of handshakes for what 10,000 shows.
-      if (tls && size > 10_000) continue;
-      const transport = tls ? 'TLS' : 'TCP';
+    for (const { transport, target } of CASES) {
+      // 50,000 over TLS or WSS would take the generators minutes of handshakes for what 10,000 shows.
+      if (transport !== 'TCP' && size > 10_000) continue;
       const caseName = `${size.toLocaleString('en-US')} idle, 1 subscription`;
+      if (!caseSelected(context, `${caseName} ${transport}`)) continue;
       if (!(size + 100 <= limit)) {
         context.rows.push({
           scenario: '3 memory',
@@ -111,7 +120,7 @@ export async function idleMemory(context: BenchContext): Promise<void> {
       const perConnection: Partial<Record<SystemName, number[]>> = {};
       for (let repetition = 0; repetition < context.repetitions; repetition++) {
         for (const system of rotation(context.systems, repetition)) {
-          pushRuns(perConnection, system, await bytesPerConnection(context, system, tokens, tls));
+          pushRuns(perConnection, system, await bytesPerConnection(context, system, tokens, transport));
         }
       }
       context.rows.push({
@@ -120,7 +129,7 @@ export async function idleMemory(context: BenchContext): Promise<void> {
         metric: 'RSS bytes/connection',
         transport,
         runs: perConnection,
-        target,
+        ...(target !== undefined && { target }),
       });
     }
   }
