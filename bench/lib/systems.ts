@@ -1,14 +1,13 @@
 // The three systems under test, each started as its own process pinned to the broker core:
 // Cashew (startBroker), raw Aedes (same aedes, no hooks) and Mosquitto (Debian's mosquitto).
 import { existsSync, mkdtempSync, openSync, writeFileSync, closeSync } from 'node:fs';
-import { createServer, connect, type AddressInfo } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { supervise } from '../../cli/supervisor.ts';
 import { ensureBuilt } from './built-cashew.ts';
+import { HOST, brokerNodeArgs, freePort, startSlowdown, underPrefix, waitForPort } from './launch.ts';
 import { cpuMicros, pinProcess, rssBytes } from './proc.ts';
-import { sleep } from './workers.ts';
 
 export const SYSTEMS = ['cashew', 'aedes', 'mosquitto'] as const;
 export type SystemName = (typeof SYSTEMS)[number];
@@ -20,7 +19,6 @@ export const SYSTEM_LABELS: Record<SystemName, string> = {
 };
 
 export const MOSQUITTO_BINARY = process.env.MOSQUITTO ?? '/usr/sbin/mosquitto';
-export const HOST = '127.0.0.1';
 
 export interface BrokerProcess {
   readonly system: SystemName;
@@ -45,26 +43,7 @@ export interface TlsFiles {
   readonly key: string;
 }
 
-/** Extra Node flags for the Node brokers (bench/profile.ts adds --cpu-prof). */
-const extraNodeArgs: string[] = [];
-export function addBrokerNodeArgs(...args: string[]): void {
-  extraNodeArgs.push(...args);
-}
-
-/** A command every broker runs under (bench/instructions.ts: valgrind), and how much slower it starts. */
-let commandPrefix: readonly string[] = [];
-let startSlowdown = 1;
-export function runBrokersUnder(prefix: readonly string[], slowdown: number): void {
-  commandPrefix = prefix;
-  startSlowdown = slowdown;
-}
-
-function underPrefix(command: string, args: readonly string[]): { command: string; args: string[] } {
-  const [wrapper, ...wrapperArgs] = commandPrefix;
-  return wrapper === undefined
-    ? { command, args: [...args] }
-    : { command: wrapper, args: [...wrapperArgs, command, ...args] };
-}
+export { addBrokerNodeArgs, freePort, HOST, runBrokersUnder } from './launch.ts';
 
 const SERVERS_DIR = fileURLToPath(new URL('../servers/', import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), 'cashew-bench-'));
@@ -96,7 +75,7 @@ async function startNodeBroker(
       'tsx',
       '--expose-gc',
       '--max-old-space-size=8192',
-      ...extraNodeArgs,
+      ...brokerNodeArgs(),
       join(SERVERS_DIR, script),
     ]),
     env: { ...process.env, ...env },
@@ -116,7 +95,7 @@ async function startNodeBroker(
       child.on('message', onMessage);
       return () => child.off('message', onMessage);
     },
-    READY_TIMEOUT_MS * startSlowdown,
+    READY_TIMEOUT_MS * startSlowdown(),
   );
   // Threads started after the first pin (libuv pool, TLS) are pinned too.
   if (cpus !== undefined) pinProcess(pid, cpus);
@@ -141,7 +120,7 @@ async function startNodeBroker(
     stop: async () => {
       await broker.stop({
         request: () => (child.connected ? child.send({ type: 'stop' }) : child.kill('SIGTERM')),
-        timeoutMs: STOP_TIMEOUT_MS * startSlowdown,
+        timeoutMs: STOP_TIMEOUT_MS * startSlowdown(),
       });
     },
   };
@@ -214,30 +193,6 @@ export function startRawAedes(tls: TlsFiles, cpus: string | undefined): Promise<
   return startNodeBroker('aedes', 'raw-aedes.ts', { BENCH_TLS_CERT: tls.cert, BENCH_TLS_KEY: tls.key }, cpus);
 }
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, HOST, resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, HOST, () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (open) return;
-    if (Date.now() > deadline) throw new Error(`nothing listens on ${port}`);
-    await sleep(50);
-  }
-}
-
 export function mosquittoAvailable(): boolean {
   return existsSync(MOSQUITTO_BINARY);
 }
@@ -287,11 +242,11 @@ export async function startMosquitto(tls: TlsFiles, cpus: string | undefined): P
     if (cpus !== undefined) pinProcess(pid, cpus);
     try {
       await Promise.race([
-        Promise.all(Object.values(ports).map((port) => waitForPort(port, 10_000 * startSlowdown))),
+        Promise.all(Object.values(ports).map((port) => waitForPort(port, 10_000 * startSlowdown()))),
         mosquitto.exited.then((status) => Promise.reject(new Error(`mosquitto exited (${String(status)})`))),
       ]);
     } catch (error) {
-      await mosquitto.stop({ timeoutMs: STOP_TIMEOUT_MS * startSlowdown });
+      await mosquitto.stop({ timeoutMs: STOP_TIMEOUT_MS * startSlowdown() });
       if (attempt < MOSQUITTO_ATTEMPTS) continue;
       throw new Error(`mosquitto did not listen on ${Object.values(ports).join(', ')} (log: ${logPath})`, {
         cause: error,
