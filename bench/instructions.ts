@@ -6,7 +6,10 @@
 // and it is the same syscalls for the Node brokers.
 //
 //   node --import tsx bench/instructions.ts [--count 500] [--before <checkout>] [--alg HS256|RS256|ES256]
-//        [--systems cashew,aedes,mosquitto] [--handshake none|full|resumed]
+//        [--systems cashew,aedes,mosquitto] [--handshake none|full|resumed] [--cert ec|rsa]
+//
+// --cert rsa: the brokers' certificate has an RSA-2048 key instead of the dev certificate's ECDSA P-256
+// (what a full handshake costs the server depends mostly on it; a resumed one skips its signature).
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,6 +34,7 @@ const { values } = parseArgs({
     alg: { type: 'string', default: 'HS256' },
     systems: { type: 'string', default: 'cashew,aedes,mosquitto' },
     handshake: { type: 'string', default: 'none' },
+    cert: { type: 'string', default: 'ec' },
   },
 });
 const count = Number(values.count);
@@ -53,7 +57,35 @@ runBrokersUnder(
 execFileSync('mkdir', ['-p', outDir]);
 
 const { paths } = await ensureDevCertificates(join(scratchDir(), 'certs'));
-const tls = { cert: paths.cert, key: paths.key };
+const tls = values.cert === 'rsa' ? rsaCertificate() : { cert: paths.cert, key: paths.key };
+
+/** A self-signed RSA-2048 certificate for localhost (openssl), in the scratch directory. */
+function rsaCertificate(): { cert: string; key: string } {
+  const cert = join(scratchDir(), 'rsa-cert.pem');
+  const key = join(scratchDir(), 'rsa-key.pem');
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=DNS:localhost,IP:127.0.0.1',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ],
+    { stdio: 'ignore' },
+  );
+  return { cert, key };
+}
 const keys = createBenchKeys(scratchDir());
 const clients = Array.from({ length: count }, (_, i) => ({
   clientId: `c${i}/p`,
@@ -121,7 +153,9 @@ for (const [name, start] of starters) {
 }
 
 const aedes = perConnect.get('aedes');
-const transport = secure ? `TLS, ${handshake} handshake` : 'TCP';
+const transport = secure
+  ? `TLS, ${handshake} handshake, ${values.cert === 'rsa' ? 'RSA-2048' : 'ECDSA P-256'} certificate`
+  : 'TCP';
 const lines = [
   `### Instructions per ${alg} CONNECT+DISCONNECT, ${transport} (callgrind, ${count} connects)`,
   '',
