@@ -28,8 +28,11 @@ export interface LimitRefusal {
 
 export class ClientLimits {
   readonly #options: ClientLimitsOptions;
-  /** The filters each client holds: restored with its session, granted since, minus unsubscribed. */
-  readonly #held = new WeakMap<Client, Set<string>>();
+  /**
+   * The filters each client holds: restored with its session, granted since, minus unsubscribed. A
+   * client that holds one filter (a device's `<userId>/#`) is kept as that string, without a Set.
+   */
+  readonly #held = new WeakMap<Client, Held>();
   readonly #buckets = new WeakMap<Client, PublishBucket>();
   /** Clients being cut: one audit line and one close each. */
   readonly #cut = new WeakSet<Client>();
@@ -50,7 +53,7 @@ export class ClientLimits {
     if (tooLong !== undefined) return tooLong;
     const held = this.#heldBy(client);
     const max = this.#options.maxSubscriptionsPerConnection;
-    if (held.has(filter) || held.size < max) return undefined;
+    if (holds(held, filter) || countOf(held) < max) return undefined;
     return {
       code: 'ERR_TOO_MANY_SUBSCRIPTIONS',
       reason: `the connection holds MAX_SUBSCRIPTIONS_PER_CONNECTION ${max}`,
@@ -77,12 +80,18 @@ export class ClientLimits {
   }
 
   granted(client: Client, filter: string): void {
-    this.#heldBy(client).add(filter);
+    const held = this.#heldBy(client);
+    if (holds(held, filter)) return;
+    if (typeof held === 'string') this.#held.set(client, new Set([held, filter]));
+    else if (held.size === 0) this.#held.set(client, filter);
+    else held.add(filter);
   }
 
   unsubscribed(client: Client, filters: readonly string[]): void {
     const held = this.#held.get(client);
-    for (const filter of filters) held?.delete(filter);
+    if (typeof held === 'string') {
+      if (filters.includes(held)) this.#held.set(client, NONE);
+    } else if (held !== undefined) for (const filter of filters) held.delete(filter);
   }
 
   /** Over the publish rate of the client's role: this PUBLISH is dropped, or the client cut. */
@@ -126,9 +135,25 @@ export class ClientLimits {
     return true;
   }
 
-  #heldBy(client: Client): Set<string> {
-    let held = this.#held.get(client);
-    if (held === undefined) this.#held.set(client, (held = new Set(subscribedFilters(client))));
+  #heldBy(client: Client): Held {
+    const known = this.#held.get(client);
+    if (known !== undefined) return known;
+    const filters = subscribedFilters(client);
+    const held =
+      filters.length === 0 ? NONE : filters.length === 1 ? (filters[0] as string) : new Set(filters);
+    this.#held.set(client, held);
     return held;
   }
+}
+
+/** One filter as itself, or a Set; none is NONE, shared by every client and never added to. */
+type Held = string | Set<string>;
+const NONE = new Set<string>();
+
+function holds(held: Held, filter: string): boolean {
+  return typeof held === 'string' ? held === filter : held.has(filter);
+}
+
+function countOf(held: Held): number {
+  return typeof held === 'string' ? 1 : held.size;
 }
