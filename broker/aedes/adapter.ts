@@ -132,11 +132,11 @@ export function createAdapter(context: AdapterContext): Adapter {
 
   // Called synchronously with the CONNECT: from here on, every SUBSCRIBE is seen before aedes handles it
   // (one sent with the CONNECT arrives before aedes sets client.id: the CONNECT's id is audited).
+  // The listener lives as long as the connection: it keeps the client id, not the CONNECT (its token).
   const preConnect: AedesHooks['preConnect'] = (client, packet, done) => {
+    const { clientId } = packet;
     limits.screenSubscribes(client, (over) =>
-      refuse('limit', client, lifecycle.identityOf(client), over.code, over.reason, {
-        clientId: packet.clientId,
-      }),
+      refuse('limit', client, lifecycle.identityOf(client), over.code, over.reason, { clientId }),
     );
     done(null, true);
   };

@@ -32,7 +32,8 @@ const guards = new WeakMap<Duplex, PacketSizeGuard>();
 
 export class PacketSizeGuard {
   readonly #stream: Duplex;
-  readonly #limits: PacketSizeLimits;
+  /** The limit once authenticated (a number, not the caller's limits object: that one is let go). */
+  readonly #afterAuthentication: number;
   readonly #onOversize: (oversize: Oversize) => void;
   #limit: number;
   /** Body bytes of the current packet still to pass. */
@@ -44,7 +45,7 @@ export class PacketSizeGuard {
 
   constructor(stream: Duplex, limits: PacketSizeLimits, onOversize: (oversize: Oversize) => void) {
     this.#stream = stream;
-    this.#limits = limits;
+    this.#afterAuthentication = limits.afterAuthentication;
     this.#onOversize = onOversize;
     this.#limit = limits.beforeAuthentication;
     stream.on('data', this.#scan);
@@ -52,7 +53,7 @@ export class PacketSizeGuard {
 
   /** The client was accepted: from now on, packets up to the larger limit pass. */
   authenticated(): void {
-    this.#limit = this.#limits.afterAuthentication;
+    this.#limit = this.#afterAuthentication;
   }
 
   readonly #scan = (chunk: Buffer | string): void => {
@@ -84,7 +85,7 @@ export class PacketSizeGuard {
         this.#onOversize({
           declared,
           limit: this.#limit,
-          authenticated: this.#limit === this.#limits.afterAuthentication,
+          authenticated: this.#limit === this.#afterAuthentication,
         });
         this.#stream.destroy();
         return;
