@@ -142,7 +142,8 @@ const twice = await read();
 for (const worker of workers) worker.send({ type: 'close' });
 await Promise.all(workers.map((worker) => worker.result()));
 broker.kill('SIGTERM');
-rmSync(snapshots, { recursive: true, force: true });
+if (process.env.KEEP_SNAPSHOTS === '1') console.log(`snapshots kept in ${snapshots}`);
+else rmSync(snapshots, { recursive: true, force: true });
 
 const per = (a: number, b: number): string => ((b - a) / N).toFixed(0).padStart(7);
 console.log(`${system} ${transport}, N = ${N}: bytes per connection, [0→N] and [N→2N]`);
