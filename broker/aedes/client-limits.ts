@@ -26,6 +26,9 @@ export interface LimitRefusal {
   readonly disconnect?: true;
 }
 
+/** A SUBSCRIBE over MAX_FILTERS_PER_SUBSCRIBE cut its client (`clientId`: the CONNECT's). */
+export type FiltersRefused = (client: Client, clientId: string, refusal: LimitRefusal) => void;
+
 export class ClientLimits {
   readonly #options: ClientLimitsOptions;
   /**
@@ -37,8 +40,11 @@ export class ClientLimits {
   /** Clients being cut: one audit line and one close each. */
   readonly #cut = new WeakSet<Client>();
 
-  constructor(options: ClientLimitsOptions) {
+  readonly #onFiltersRefused: FiltersRefused;
+
+  constructor(options: ClientLimitsOptions, onFiltersRefused: FiltersRefused = () => undefined) {
     this.#options = options;
+    this.#onFiltersRefused = onFiltersRefused;
   }
 
   /** A topic or filter longer, or deeper, than allowed. */
@@ -63,21 +69,25 @@ export class ClientLimits {
   /**
    * From now on, a SUBSCRIBE of the client with more than MAX_FILTERS_PER_SUBSCRIBE filters is
    * emptied before aedes handles it (no authorization, subscription or SUBACK), and the client cut;
-   * `onRefused` is called the first time (audit it). Call from `preConnect` (client-internals.ts).
+   * `onFiltersRefused` (constructor) is called the first time, with the CONNECT's `clientId` (audit
+   * it). Call from `preConnect` (client-internals.ts).
    */
-  screenSubscribes(client: Client, onRefused: (refusal: LimitRefusal) => void): void {
-    const max = this.#options.maxFiltersPerSubscribe;
-    screenSubscribes(client, (filterCount) => {
-      if (filterCount <= max) return true;
-      if (this.cut(client))
-        onRefused({
-          code: 'ERR_TOO_MANY_FILTERS',
-          reason: `a SUBSCRIBE of ${filterCount} filters, over MAX_FILTERS_PER_SUBSCRIBE ${max}; none subscribed, disconnected`,
-          disconnect: true,
-        });
-      return false;
-    });
+  screenSubscribes(client: Client, clientId: string): void {
+    screenSubscribes(client, clientId, this.#admitSubscribe);
   }
+
+  /** One function for every client (client-internals.ts: no closure of its own per connection). */
+  readonly #admitSubscribe = (client: Client, clientId: string, filterCount: number): boolean => {
+    const max = this.#options.maxFiltersPerSubscribe;
+    if (filterCount <= max) return true;
+    if (this.cut(client))
+      this.#onFiltersRefused(client, clientId, {
+        code: 'ERR_TOO_MANY_FILTERS',
+        reason: `a SUBSCRIBE of ${filterCount} filters, over MAX_FILTERS_PER_SUBSCRIBE ${max}; none subscribed, disconnected`,
+        disconnect: true,
+      });
+    return false;
+  };
 
   granted(client: Client, filter: string): void {
     const held = this.#heldBy(client);
