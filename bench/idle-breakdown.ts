@@ -147,7 +147,7 @@ else rmSync(snapshots, { recursive: true, force: true });
 
 const per = (a: number, b: number): string => ((b - a) / N).toFixed(0).padStart(7);
 console.log(`${system} ${transport}, N = ${N}: bytes per connection, [0→N] and [N→2N]`);
-for (const field of ['rss', 'heapUsed', 'external', 'arrayBuffers'] as const) {
+for (const field of ['rss', 'heapTotal', 'heapUsed', 'external', 'arrayBuffers'] as const) {
   const value = (reading: Reading): number => (field === 'rss' ? reading.rss : reading.memory[field]);
   console.log(`${field.padEnd(40)} ${per(value(empty), value(once))} ${per(value(once), value(twice))}`);
 }
