@@ -23,6 +23,8 @@ export interface Oversize {
   readonly declared: number;
   readonly limit: number;
   readonly authenticated: boolean;
+  /** The peer address the guard was given (for the audit line). */
+  readonly address: string | undefined;
 }
 
 /** Remaining Length takes at most 4 bytes (MQTT-2.2.3). */
@@ -34,7 +36,9 @@ export class PacketSizeGuard {
   readonly #stream: Duplex;
   /** The limit once authenticated (a number, not the caller's limits object: that one is let go). */
   readonly #afterAuthentication: number;
+  /** One callback for every connection of a listener: the address rides here, not in a closure. */
   readonly #onOversize: (oversize: Oversize) => void;
+  readonly #address: string | undefined;
   #limit: number;
   /** Body bytes of the current packet still to pass. */
   #skip = 0;
@@ -43,8 +47,14 @@ export class PacketSizeGuard {
   #length = 0;
   #stopped = false;
 
-  constructor(stream: Duplex, limits: PacketSizeLimits, onOversize: (oversize: Oversize) => void) {
+  constructor(
+    stream: Duplex,
+    limits: PacketSizeLimits,
+    onOversize: (oversize: Oversize) => void,
+    address?: string,
+  ) {
     this.#stream = stream;
+    this.#address = address;
     this.#afterAuthentication = limits.afterAuthentication;
     this.#onOversize = onOversize;
     this.#limit = limits.beforeAuthentication;
@@ -86,6 +96,7 @@ export class PacketSizeGuard {
           declared,
           limit: this.#limit,
           authenticated: this.#limit === this.#afterAuthentication,
+          address: this.#address,
         });
         this.#stream.destroy();
         return;
@@ -106,8 +117,9 @@ export function guardPacketSize(
   stream: Duplex,
   limits: PacketSizeLimits,
   onOversize: (oversize: Oversize) => void,
+  address?: string,
 ): PacketSizeGuard {
-  const guard = new PacketSizeGuard(stream, limits, onOversize);
+  const guard = new PacketSizeGuard(stream, limits, onOversize, address);
   guards.set(stream, guard);
   return guard;
 }
