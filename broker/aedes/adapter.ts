@@ -68,7 +68,9 @@ export interface Adapter {
 
 export function createAdapter(context: AdapterContext): Adapter {
   const { verifier, logger, pools, gate, retained } = context;
-  const limits = new ClientLimits(context);
+  const limits = new ClientLimits(context, (client, clientId, over) =>
+    refuse('limit', client, lifecycle.identityOf(client), over.code, over.reason, { clientId }),
+  );
 
   function refuse(
     action: AuditAction,
@@ -133,11 +135,7 @@ export function createAdapter(context: AdapterContext): Adapter {
   // Called synchronously with the CONNECT: from here on, every SUBSCRIBE is seen before aedes handles it
   // (one sent with the CONNECT arrives before aedes sets client.id: the CONNECT's id is audited).
   const preConnect: AedesHooks['preConnect'] = (client, packet, done) => {
-    limits.screenSubscribes(client, (over) =>
-      refuse('limit', client, lifecycle.identityOf(client), over.code, over.reason, {
-        clientId: packet.clientId,
-      }),
-    );
+    limits.screenSubscribes(client, packet.clientId);
     done(null, true);
   };
 

@@ -60,12 +60,18 @@ export function onClientAcknowledgement(client: Client, listener: (messageId: nu
  * writes a SUBACK only for a packet that has one); the caller closes the connection.
  * Call it while the CONNECT is handled (the `preConnect` hook, which aedes calls synchronously from
  * the CONNECT's own `packet` event): a SUBSCRIBE sent right behind the CONNECT is parsed from the
- * same chunk, before any later hook runs.
+ * same chunk, before any later hook runs — and before aedes sets `client.id` (on the next turn,
+ * connect.js `init`): `admit` is told the CONNECT's `clientId`. `admit` is meant to be one function
+ * for all clients: the listener, held as long as the connection, is then the only closure per client.
  */
-export function screenSubscribes(client: Client, admit: (filterCount: number) => boolean): void {
+export function screenSubscribes(
+  client: Client,
+  clientId: string,
+  admit: (client: Client, clientId: string, filterCount: number) => boolean,
+): void {
   internals(client)._parser?.prependListener('packet', (packet) => {
     if (packet.cmd !== 'subscribe' || packet.subscriptions === undefined) return;
-    if (admit(packet.subscriptions.length)) return;
+    if (admit(client, clientId, packet.subscriptions.length)) return;
     packet.subscriptions = [];
     delete packet.messageId;
   });

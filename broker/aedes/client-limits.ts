@@ -26,16 +26,25 @@ export interface LimitRefusal {
   readonly disconnect?: true;
 }
 
+/** A SUBSCRIBE over MAX_FILTERS_PER_SUBSCRIBE cut its client (`clientId`: the CONNECT's). */
+export type FiltersRefused = (client: Client, clientId: string, refusal: LimitRefusal) => void;
+
 export class ClientLimits {
   readonly #options: ClientLimitsOptions;
-  /** The filters each client holds: restored with its session, granted since, minus unsubscribed. */
-  readonly #held = new WeakMap<Client, Set<string>>();
+  /**
+   * The filters each client holds: restored with its session, granted since, minus unsubscribed. A
+   * client that holds one filter (a device's `<userId>/#`) is kept as that string, without a Set.
+   */
+  readonly #held = new WeakMap<Client, Held>();
   readonly #buckets = new WeakMap<Client, PublishBucket>();
   /** Clients being cut: one audit line and one close each. */
   readonly #cut = new WeakSet<Client>();
 
-  constructor(options: ClientLimitsOptions) {
+  readonly #onFiltersRefused: FiltersRefused;
+
+  constructor(options: ClientLimitsOptions, onFiltersRefused: FiltersRefused = () => undefined) {
     this.#options = options;
+    this.#onFiltersRefused = onFiltersRefused;
   }
 
   /** A topic or filter longer, or deeper, than allowed. */
@@ -50,7 +59,7 @@ export class ClientLimits {
     if (tooLong !== undefined) return tooLong;
     const held = this.#heldBy(client);
     const max = this.#options.maxSubscriptionsPerConnection;
-    if (held.has(filter) || held.size < max) return undefined;
+    if (holds(held, filter) || countOf(held) < max) return undefined;
     return {
       code: 'ERR_TOO_MANY_SUBSCRIPTIONS',
       reason: `the connection holds MAX_SUBSCRIPTIONS_PER_CONNECTION ${max}`,
@@ -60,29 +69,39 @@ export class ClientLimits {
   /**
    * From now on, a SUBSCRIBE of the client with more than MAX_FILTERS_PER_SUBSCRIBE filters is
    * emptied before aedes handles it (no authorization, subscription or SUBACK), and the client cut;
-   * `onRefused` is called the first time (audit it). Call from `preConnect` (client-internals.ts).
+   * `onFiltersRefused` (constructor) is called the first time, with the CONNECT's `clientId` (audit
+   * it). Call from `preConnect` (client-internals.ts).
    */
-  screenSubscribes(client: Client, onRefused: (refusal: LimitRefusal) => void): void {
-    const max = this.#options.maxFiltersPerSubscribe;
-    screenSubscribes(client, (filterCount) => {
-      if (filterCount <= max) return true;
-      if (this.cut(client))
-        onRefused({
-          code: 'ERR_TOO_MANY_FILTERS',
-          reason: `a SUBSCRIBE of ${filterCount} filters, over MAX_FILTERS_PER_SUBSCRIBE ${max}; none subscribed, disconnected`,
-          disconnect: true,
-        });
-      return false;
-    });
+  screenSubscribes(client: Client, clientId: string): void {
+    screenSubscribes(client, clientId, this.#admitSubscribe);
   }
 
+  /** One function for every client (client-internals.ts: no closure of its own per connection). */
+  readonly #admitSubscribe = (client: Client, clientId: string, filterCount: number): boolean => {
+    const max = this.#options.maxFiltersPerSubscribe;
+    if (filterCount <= max) return true;
+    if (this.cut(client))
+      this.#onFiltersRefused(client, clientId, {
+        code: 'ERR_TOO_MANY_FILTERS',
+        reason: `a SUBSCRIBE of ${filterCount} filters, over MAX_FILTERS_PER_SUBSCRIBE ${max}; none subscribed, disconnected`,
+        disconnect: true,
+      });
+    return false;
+  };
+
   granted(client: Client, filter: string): void {
-    this.#heldBy(client).add(filter);
+    const held = this.#heldBy(client);
+    if (holds(held, filter)) return;
+    if (typeof held === 'string') this.#held.set(client, new Set([held, filter]));
+    else if (held.size === 0) this.#held.set(client, filter);
+    else held.add(filter);
   }
 
   unsubscribed(client: Client, filters: readonly string[]): void {
     const held = this.#held.get(client);
-    for (const filter of filters) held?.delete(filter);
+    if (typeof held === 'string') {
+      if (filters.includes(held)) this.#held.set(client, NONE);
+    } else if (held !== undefined) for (const filter of filters) held.delete(filter);
   }
 
   /** Over the publish rate of the client's role: this PUBLISH is dropped, or the client cut. */
@@ -126,9 +145,25 @@ export class ClientLimits {
     return true;
   }
 
-  #heldBy(client: Client): Set<string> {
-    let held = this.#held.get(client);
-    if (held === undefined) this.#held.set(client, (held = new Set(subscribedFilters(client))));
+  #heldBy(client: Client): Held {
+    const known = this.#held.get(client);
+    if (known !== undefined) return known;
+    const filters = subscribedFilters(client);
+    const held =
+      filters.length === 0 ? NONE : filters.length === 1 ? (filters[0] as string) : new Set(filters);
+    this.#held.set(client, held);
     return held;
   }
+}
+
+/** One filter as itself, or a Set; none is NONE, shared by every client and never added to. */
+type Held = string | Set<string>;
+const NONE = new Set<string>();
+
+function holds(held: Held, filter: string): boolean {
+  return typeof held === 'string' ? held === filter : held.has(filter);
+}
+
+function countOf(held: Held): number {
+  return typeof held === 'string' ? 1 : held.size;
 }

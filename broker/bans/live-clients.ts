@@ -58,7 +58,11 @@ export class LiveClients {
     aedes.on('client', (client) => {
       const verified = this.#verified.get(client);
       if (verified === undefined || client.closed) return;
-      this.#live.set(client, { ...verified, connectedAt: Date.now() });
+      // Once live, the client is held once: by #live (a spread copy kept the verified record too,
+      // each with a hidden class of its own, ~300 B per connection; docs/memory-per-connection.md).
+      this.#verified.delete(client);
+      const { identity, subject, transport } = verified;
+      this.#live.set(client, { client, identity, subject, transport, connectedAt: Date.now() });
     });
     aedes.on('clientDisconnect', (client) => {
       const live = this.#live.get(client);

@@ -7,13 +7,42 @@ import type { Aedes } from 'aedes';
 import type { Limits } from '../limits/limits.ts';
 import { auditRefusal } from '../log/audit.ts';
 import type { Logger } from '../log/logger.ts';
-import { guardPacketSize } from './packet-size-guard.ts';
+import { guardPacketSize, type Oversize, type PacketSizeLimits } from './packet-size-guard.ts';
 
 /** Where listeners hand MQTT connections, with the bounds that apply to them. */
 export interface MqttSink {
   readonly aedes: Aedes;
   readonly limits: Limits;
   readonly logger: Logger;
+}
+
+/** What the packet-size guards of one sink share: its limits and its audit callback. */
+interface SinkGuarding {
+  readonly limits: PacketSizeLimits;
+  readonly onOversize: (oversize: Oversize) => void;
+}
+
+/** Made once per sink, not per connection (docs/memory-per-connection.md). */
+const guarding = new WeakMap<MqttSink, SinkGuarding>();
+
+function guardingOf(sink: MqttSink): SinkGuarding {
+  let shared = guarding.get(sink);
+  if (shared !== undefined) return shared;
+  const { maxConnectPacketSize, maxPacketSize } = sink.limits;
+  shared = {
+    limits: { beforeAuthentication: maxConnectPacketSize, afterAuthentication: maxPacketSize },
+    onOversize: ({ declared, limit, authenticated, address }) =>
+      auditRefusal(sink.logger, {
+        action: 'limit',
+        identity: 'unknown',
+        clientId: null,
+        code: 'ERR_PACKET_TOO_LARGE',
+        reason: `packet of ${declared} bytes over the ${authenticated ? 'MAX_PACKET_SIZE' : 'MAX_CONNECT_PACKET_SIZE'} of ${limit}; connection closed`,
+        ...(address !== undefined && { address }),
+      }),
+  };
+  guarding.set(sink, shared);
+  return shared;
 }
 
 /** Hands `stream` to aedes and bounds the size of every packet it sends. */
@@ -24,20 +53,8 @@ export function acceptMqtt(
   request?: IncomingMessage,
 ): void {
   sink.aedes.handle(stream, request);
-  const { maxConnectPacketSize, maxPacketSize } = sink.limits;
-  guardPacketSize(
-    stream,
-    { beforeAuthentication: maxConnectPacketSize, afterAuthentication: maxPacketSize },
-    ({ declared, limit, authenticated }) =>
-      auditRefusal(sink.logger, {
-        action: 'limit',
-        identity: 'unknown',
-        clientId: null,
-        code: 'ERR_PACKET_TOO_LARGE',
-        reason: `packet of ${declared} bytes over the ${authenticated ? 'MAX_PACKET_SIZE' : 'MAX_CONNECT_PACKET_SIZE'} of ${limit}; connection closed`,
-        ...(address !== undefined && { address }),
-      }),
-  );
+  const { limits, onOversize } = guardingOf(sink);
+  guardPacketSize(stream, limits, onOversize, address);
 }
 
 /**

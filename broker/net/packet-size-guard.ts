@@ -23,6 +23,8 @@ export interface Oversize {
   readonly declared: number;
   readonly limit: number;
   readonly authenticated: boolean;
+  /** The peer address the guard was given (for the audit line). */
+  readonly address: string | undefined;
 }
 
 /** Remaining Length takes at most 4 bytes (MQTT-2.2.3). */
@@ -32,8 +34,11 @@ const guards = new WeakMap<Duplex, PacketSizeGuard>();
 
 export class PacketSizeGuard {
   readonly #stream: Duplex;
-  readonly #limits: PacketSizeLimits;
+  /** The limit once authenticated (a number, not the caller's limits object: that one is let go). */
+  readonly #afterAuthentication: number;
+  /** One callback for every connection of a listener: the address rides here, not in a closure. */
   readonly #onOversize: (oversize: Oversize) => void;
+  readonly #address: string | undefined;
   #limit: number;
   /** Body bytes of the current packet still to pass. */
   #skip = 0;
@@ -42,9 +47,15 @@ export class PacketSizeGuard {
   #length = 0;
   #stopped = false;
 
-  constructor(stream: Duplex, limits: PacketSizeLimits, onOversize: (oversize: Oversize) => void) {
+  constructor(
+    stream: Duplex,
+    limits: PacketSizeLimits,
+    onOversize: (oversize: Oversize) => void,
+    address?: string,
+  ) {
     this.#stream = stream;
-    this.#limits = limits;
+    this.#address = address;
+    this.#afterAuthentication = limits.afterAuthentication;
     this.#onOversize = onOversize;
     this.#limit = limits.beforeAuthentication;
     stream.on('data', this.#scan);
@@ -52,7 +63,7 @@ export class PacketSizeGuard {
 
   /** The client was accepted: from now on, packets up to the larger limit pass. */
   authenticated(): void {
-    this.#limit = this.#limits.afterAuthentication;
+    this.#limit = this.#afterAuthentication;
   }
 
   readonly #scan = (chunk: Buffer | string): void => {
@@ -84,7 +95,8 @@ export class PacketSizeGuard {
         this.#onOversize({
           declared,
           limit: this.#limit,
-          authenticated: this.#limit === this.#limits.afterAuthentication,
+          authenticated: this.#limit === this.#afterAuthentication,
+          address: this.#address,
         });
         this.#stream.destroy();
         return;
@@ -105,8 +117,9 @@ export function guardPacketSize(
   stream: Duplex,
   limits: PacketSizeLimits,
   onOversize: (oversize: Oversize) => void,
+  address?: string,
 ): PacketSizeGuard {
-  const guard = new PacketSizeGuard(stream, limits, onOversize);
+  const guard = new PacketSizeGuard(stream, limits, onOversize, address);
   guards.set(stream, guard);
   return guard;
 }

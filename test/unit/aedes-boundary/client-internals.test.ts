@@ -20,7 +20,7 @@ describe('client-internals.ts (aedes 1.2 lib/client.js, lib/handlers/connect.js,
     const authorized: string[] = [];
     const bare = await start({
       preConnect: (client, _packet, done) => {
-        screenSubscribes(client, (filterCount) => {
+        screenSubscribes(client, 'f1', (_client, _clientId, filterCount) => {
           screened.push(filterCount);
           return filterCount <= 2;
         });
