@@ -54,7 +54,7 @@ function summarize(file: string, top: number, operations: number, skipMs: number
     total += delta;
     const origin = originOf(url, functionName);
     byOrigin.set(origin, (byOrigin.get(origin) ?? 0) + delta);
-    const key = `${functionName || '(anonymous)'} ${url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*\/main\//, '')}:${lineNumber + 1}`;
+    const key = `${functionName || '(anonymous)'} ${url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*?\/(?:dist\/)?(?=(?:broker|protocol|handlers|bench)\/)/, '')}:${lineNumber + 1}`;
     byFunction.set(key, (byFunction.get(key) ?? 0) + delta);
   });
   const show = (map: Map<string, number>, count: number) =>

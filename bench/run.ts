@@ -1,6 +1,8 @@
-// `npm run bench` (full, < 15 min) and `npm run bench -- --quick` (< 3 min): Cashew vs raw Aedes vs
+// `npm run bench` (full sizes) and `npm run bench -- --quick` (small sizes): Cashew vs raw Aedes vs
 // Mosquitto, brokers pinned to one core, load generators in separate processes on the other(s),
 // broker CPU per operation read from /proc. Prints the table and writes bench/results/<mode>.{json,md,svg}.
+// A full run takes over an hour here (scenario 7's 10,000-device storms, six per repetition); select
+// with `--only` and `--repetitions` (docs/performance.md gives each scenario's time).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
