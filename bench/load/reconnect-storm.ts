@@ -41,6 +41,8 @@ export interface ReconnectStormResult {
   readonly connackP99Ms: number;
   readonly refusals: number;
   readonly failures: number;
+  /** Failed attempts of the storm by cause (an error code, or the error's message). */
+  readonly failureCauses: Readonly<Record<string, number>>;
   readonly expected: number;
   readonly lost: number;
   readonly duplicates: number;
@@ -66,6 +68,7 @@ runWorker<ReconnectStormParams, ReconnectStormResult>(async (params, channel) =>
   };
   let refusals = 0;
   let failures = 0;
+  const failureCauses = new Map<string, number>();
   const latencies: number[] = [];
   /** Connects a device with its persistent session, retrying with the SDK's backoff. */
   async function connectWithBackoff(index: number): Promise<MqttConnection> {
@@ -85,8 +88,10 @@ runWorker<ReconnectStormParams, ReconnectStormResult>(async (params, channel) =>
         }
         refusals++;
         connection.close();
-      } catch {
+      } catch (error) {
         failures++;
+        const cause = (error as { code?: string }).code ?? (error as Error).message.slice(0, 60);
+        failureCauses.set(cause, (failureCauses.get(cause) ?? 0) + 1);
       }
       await sleep(reconnectDelay(attempt));
     }
@@ -104,6 +109,7 @@ runWorker<ReconnectStormParams, ReconnectStormResult>(async (params, channel) =>
   for (const connection of first) connection.socket.destroy();
   refusals = 0;
   failures = 0;
+  failureCauses.clear();
   latencies.length = 0;
   await sleep(1000);
   // 3. Messages queued for every device while it is away (QoS1, acknowledged by the broker).
@@ -163,6 +169,7 @@ runWorker<ReconnectStormParams, ReconnectStormResult>(async (params, channel) =>
     connackP99Ms: percentile(latencies, 99),
     refusals,
     failures,
+    failureCauses: Object.fromEntries(failureCauses),
     expected: total,
     lost: Math.min(acked, total) - delivered,
     duplicates,

@@ -90,7 +90,7 @@ async function stormOver(
         context.log(
           `  7 reconnect storm ${transport} ${system}: ${result.back}/${result.devices} back in ${(result.backMs / 1000).toFixed(2)} s, ` +
             `CONNACK p50 ${result.connackP50Ms.toFixed(1)} ms p99 ${result.connackP99Ms.toFixed(1)} ms, ` +
-            `refusals ${result.refusals}, failures ${result.failures}, lost ${result.lost} of ${result.expected}, ` +
+            `refusals ${result.refusals}, failures ${result.failures} ${JSON.stringify(result.failureCauses)}, lost ${result.lost} of ${result.expected}, ` +
             `duplicates ${result.duplicates}, broker ${cpu.toFixed(0)} µs/reconnect, ` +
             `generator ${(result.generatorCpuMicros / count).toFixed(0)} µs/reconnect`,
         );

@@ -87,11 +87,19 @@ export function listenError(name: ListenerName, host: string, port: number, caus
   });
 }
 
+/**
+ * Connections the kernel may hold accepted before the broker takes them (capped by the kernel at
+ * net.core.somaxconn). Node's default, 511, overflows when thousands of devices reconnect at once: the
+ * kernel then drops their handshakes' last ACK and the devices see resets and retry (docs/performance.md,
+ * reconnect storm).
+ */
+export const LISTEN_BACKLOG = 4096;
+
 async function listen(server: AnyServer, name: ListenerName, port: number, host: string): Promise<number> {
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(port, host, () => {
+      server.listen(port, host, LISTEN_BACKLOG, () => {
         server.off('error', reject);
         resolve();
       });
