@@ -18,21 +18,29 @@ afterAll(async () => {
   await broker.close();
 });
 
+/** Each attempt its own user: a retry (vitest.config.ts, Redis mode) must not find the last one's queue. */
+let attempt = 0;
+
 it(`delivers all ${QUEUED} QoS 1 messages queued while offline at the next reconnect, in order`, async () => {
+  const user = `quinn${++attempt}`;
   const session = { clean: false } as const;
-  const first = await connected(connectClient(broker, 'mqtts', 'quinn/phone', userToken('quinn'), session));
-  expect(await subscribeRaw(first, ['quinn/queue'])).toEqual([1]);
+  const first = await connected(connectClient(broker, 'mqtts', `${user}/phone`, userToken(user), session));
+  expect(await subscribeRaw(first, [`${user}/queue`])).toEqual([1]);
   await first.endAsync();
 
-  const sender = await connected(connectClient(broker, 'mqtts', 'quinn/laptop', userToken('quinn')));
+  const sender = await connected(connectClient(broker, 'mqtts', `${user}/laptop`, userToken(user)));
   for (let start = 0; start < QUEUED; start += 100)
     await Promise.all(
       Array.from({ length: 100 }, (_, index) =>
-        sender.publishAsync('quinn/queue', String(start + index), { qos: 1 }),
+        sender.publishAsync(`${user}/queue`, String(start + index), { qos: 1 }),
       ),
     );
 
-  const again = connectClient(broker, 'mqtts', 'quinn/phone', userToken('quinn'), session);
+  // Under a full parallel run, a CONNACK restoring this session from Redis took over the helpers' 5 s.
+  const again = connectClient(broker, 'mqtts', `${user}/phone`, userToken(user), {
+    ...session,
+    connectTimeout: 15_000,
+  });
   const received: number[] = [];
   const all = new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`received ${received.length} of ${QUEUED}`)), 15_000);
@@ -44,7 +52,7 @@ it(`delivers all ${QUEUED} QoS 1 messages queued while offline at the next recon
       }
     });
   });
-  await connected(again);
+  await connected(again, 15_000);
   await all;
   expect(received).toEqual(Array.from({ length: QUEUED }, (_, index) => index));
   await closeAll(sender, again);

@@ -102,7 +102,9 @@ describe('the tarball', () => {
         path.startsWith('node_modules/'),
     );
     expect(strays).toEqual([]);
-    expect(tarball.size).toBeLessThan(400_000);
+    // dist/ (with the browser bundle) and docs/ (docs/performance.md carries the bench's tables): 406 KB
+    // at issue 13; the bound catches a stray folder (sources, tests, node_modules), not a longer doc.
+    expect(tarball.size).toBeLessThan(450_000);
   });
 });
 
