@@ -118,7 +118,7 @@ async function startParts(
   const pools = new HandlerPools({ logger, ...(cluster !== undefined && { coordinator: cluster.pools }) });
   rollback.add(() => pools.close());
   // Presence: users' online/offline for handlers granted it (broker/presence/).
-  const presence = await startPresence(options, logger, cluster, signal);
+  const presence = await startPresence(options, logger, cluster, signal, deps.aedes?.mq !== undefined);
   rollback.add(() => presence.close());
   signal?.throwIfAborted();
   const gate = new ConnectGate(options.limits.connect);

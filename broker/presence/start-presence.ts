@@ -13,17 +13,19 @@ export async function startPresence(
   logger: Logger,
   cluster: Cluster | undefined,
   signal?: AbortSignal,
+  /** aedes was given an emitter of its own (scale-out by the embedder): other brokers' handlers may listen. */
+  sharedEmitter = false,
 ): Promise<PresenceTracker> {
   const log = logger.child({ component: 'presence' });
   const graceMs = options.presenceGraceMs;
   // One process: only handlers connected here can listen (the tracker publishes once one granted
-  // presence has connected). Redis: handlers on any node may.
+  // presence has connected). Redis, or an emitter shared with other brokers: handlers anywhere may.
   if (options.redisUrl === undefined || cluster === undefined)
     return new PresenceTracker({
       store: new MemoryPresenceStore(),
       graceMs,
       logger: log,
-      listeners: 'granted-here',
+      listeners: sharedEmitter ? 'anywhere' : 'granted-here',
     });
   const redis = connectRedis(options.redisUrl, 'presence', cluster.nodeId, log);
   try {

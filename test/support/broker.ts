@@ -15,6 +15,7 @@ import {
   startBroker,
   type RunningBroker,
   type Settings,
+  type StartDependencies,
 } from '../../broker/index.ts';
 import { ensureDevCertificates } from '../../certs/dev-certs.ts';
 import { LogLines } from './log-lines.ts';
@@ -73,7 +74,11 @@ export interface TestBroker extends RunningBroker {
   ): Promise<Record<string, unknown>>;
 }
 
-export async function startTestBroker(settings: Settings = {}): Promise<TestBroker> {
+/** `deps`: what startBroker takes beside the logger (e.g. an emitter shared with other brokers). */
+export async function startTestBroker(
+  settings: Settings = {},
+  deps: Omit<StartDependencies, 'logger'> = {},
+): Promise<TestBroker> {
   const { paths } = await ensureDevCertificates(TEST_CERTS_DIR);
   const log = new LogLines();
   const sink = new Writable({
@@ -96,7 +101,7 @@ export async function startTestBroker(settings: Settings = {}): Promise<TestBrok
     ...testModeSettings(),
     ...settings,
   });
-  const broker = await startBroker(options, { logger: createLogger(options.logLevel, sink) });
+  const broker = await startBroker(options, { ...deps, logger: createLogger(options.logLevel, sink) });
   const ca = await readFile(paths.ca);
   return {
     ...broker,
