@@ -33,7 +33,7 @@ import { dropUnobservedSysEvents } from './aedes/sys-events.ts';
 import { AEDES_PATCH_OPTIONS, AEDES_TUNING } from './aedes/tuning.ts';
 import { createTokenVerifier } from './auth/verify.ts';
 import { createAdmin, type Admin } from './admin/admin.ts';
-import { countJwksFetch, provideQueuedMessages } from './metrics/external.ts';
+import { countJwksFetch, countTokenCacheLookup, provideQueuedMessages } from './metrics/external.ts';
 
 export type Ports = Partial<Record<ListenerName, number>>;
 
@@ -101,8 +101,12 @@ async function startParts(
   const options = await withDevSecret(brokerOptions, logger);
   const admin = createAdmin(options, logger);
   rollback.add(() => admin.close());
-  // Every JWKS fetch (at start, on an unknown kid, after the max age) is counted in the metrics.
-  const verifier = await createTokenVerifier(options.token, (outcome) => countJwksFetch(logger, outcome));
+  // Every JWKS fetch (at start, on an unknown kid, after the max age) and every lookup in the
+  // verified-token cache is counted in the metrics.
+  const verifier = await createTokenVerifier(options.token, {
+    onJwksFetch: (outcome) => countJwksFetch(logger, outcome),
+    onCacheLookup: (result) => countTokenCacheLookup(logger, result),
+  });
   const tls = { ...(await loadTlsMaterial(options, logger)), resumption: tlsResumption(options.tlsSessions) };
   signal?.throwIfAborted();
   for (const keySet of verifier.keySets) {

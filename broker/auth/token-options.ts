@@ -39,6 +39,8 @@ export interface TokenOptions extends TrustOptions {
   /** Same as `jwks.cooldownMs` (kept for readers of the users' settings). */
   jwksCooldownMs: number;
   jwks: JwksTimings;
+  /** Verified tokens remembered per trust, so that a reconnect skips the signature check (`JWT_CACHE_SIZE`, default 10,000; 0: off). */
+  cacheSize: number;
   /** Handlers' own key source (`HANDLER_*`): when set, only it makes handlers. Absent: one source for both. */
   handlers?: TrustOptions;
 }
@@ -50,6 +52,8 @@ export const DEFAULT_JWKS_COOLDOWN_MS = 30_000;
 export const DEFAULT_JWKS_MAX_AGE_MS = 600_000;
 export const DEFAULT_JWKS_STALE_MS = 3_600_000;
 export const DEFAULT_JWKS_RETRY_MS = 1_000;
+/** A fleet of 10,000 devices reconnecting at once finds every token it used before (~190 B each, four claims). */
+export const DEFAULT_JWT_CACHE_SIZE = 10_000;
 
 /** The token settings, in the order docs/configuration.md lists them. */
 export const TOKEN_SETTINGS = [
@@ -65,6 +69,7 @@ export const TOKEN_SETTINGS = [
   'JWT_AUDIENCE',
   'JWT_USER_CLAIM',
   'JWT_CLOCK_TOLERANCE',
+  'JWT_CACHE_SIZE',
   'HANDLER_JWT_SECRET',
   'HANDLER_JWT_PUBLIC_KEY',
   'HANDLER_JWKS_URL',
@@ -185,12 +190,14 @@ export function resolveTokenOptions(settings: TokenSettings): TokenOptions {
   const staleMs = wholeNumber(settings, 'JWKS_STALE_MS', DEFAULT_JWKS_STALE_MS, 7 * 86_400_000);
   const retryMs = wholeNumber(settings, 'JWKS_RETRY_MS', DEFAULT_JWKS_RETRY_MS, 600_000);
   if (retryMs < 10) throw invalid('JWKS_RETRY_MS', String(retryMs), 'at least 10 (ms)');
+  const cacheSize = wholeNumber(settings, 'JWT_CACHE_SIZE', DEFAULT_JWT_CACHE_SIZE, 1_000_000);
   return {
     ...users,
     userClaim: nonEmpty(settings, 'JWT_USER_CLAIM') ?? DEFAULT_USER_CLAIM,
     clockToleranceSec,
     jwksCooldownMs: cooldownMs,
     jwks: { cooldownMs, maxAgeMs, staleMs, retryMs },
+    cacheSize,
     ...(handlers !== undefined && { handlers }),
   };
 }

@@ -1,13 +1,15 @@
 // One trusted key source with its rules: a secret, a PEM public key or a JWKS, the algorithms it may
 // sign with, and the `iss`/`aud` its tokens must carry. fast-jwt verifies signature, `alg` (pinned),
 // `crit` (RFC 7515 §4.1.11: an extension it does not understand is refused) and the dates; Cashew's
-// claim rules follow (claims.ts).
+// claim rules follow (claims.ts). A token verified before by the same key is recalled, not verified
+// again; its claims are checked at every use (token-cache.ts).
 import { createDecoder } from 'fast-jwt';
 import { CashewError, isRecord } from '../../protocol/index.ts';
 import { checkClaims, type Claims } from './claims.ts';
 import { RemoteKeySet } from './jwks.ts';
-import { readPublicKey, signatureCheckFor } from './keys.ts';
+import { readPublicKey, signatureCheckFor, type SignatureCheck } from './keys.ts';
 import { asCashewError } from './library-errors.ts';
+import { VerifiedTokens, type CacheLookup } from './token-cache.ts';
 import type { JwksTimings, TrustOptions } from './token-options.ts';
 
 export interface Trust {
@@ -24,6 +26,10 @@ export interface TrustContext {
   readonly jwks: JwksTimings;
   /** Told of every JWKS fetch's outcome (the metrics). */
   readonly onJwksFetch?: (outcome: 'ok' | 'error') => void;
+  /** Verified tokens kept (`JWT_CACHE_SIZE`); 0: none. */
+  readonly cacheSize: number;
+  /** Told of every lookup in the verified-token cache (the metrics). */
+  readonly onCacheLookup?: (result: CacheLookup) => void;
 }
 
 const decodeComplete = createDecoder({ complete: true }) as (token: string) => unknown;
@@ -46,6 +52,17 @@ export async function createTrust(options: TrustOptions, context: TrustContext):
     checkClaims(claims, options, clockToleranceSec, Math.floor(Date.now() / 1000));
     return claims;
   };
+  const tokens = VerifiedTokens.create(context.cacheSize, clockToleranceSec, context.onCacheLookup);
+  /** The claims of a token that `check` verifies: recalled when it verified it before, checked each time. */
+  const verifiedBy = (check: SignatureCheck, token: string): Claims => {
+    if (tokens === undefined) return finish(check(token));
+    const digest = tokens.digest(token);
+    const known = tokens.recall(digest, check);
+    if (known !== undefined) return finish(known);
+    const claims = finish(check(token));
+    tokens.remember(digest, check, claims);
+    return claims;
+  };
   if (options.jwksUrl !== undefined) {
     const keySet = new RemoteKeySet({
       url: options.jwksUrl,
@@ -61,7 +78,7 @@ export async function createTrust(options: TrustOptions, context: TrustContext):
         try {
           const header = headerOf(token);
           const check = await keySet.checkFor(header.kid, header.alg);
-          return finish(check(token));
+          return verifiedBy(check, token);
         } catch (error) {
           throw asCashewError(error);
         }
@@ -83,7 +100,7 @@ export async function createTrust(options: TrustOptions, context: TrustContext):
   return {
     verify(token) {
       try {
-        return Promise.resolve(finish(check(token)));
+        return Promise.resolve(verifiedBy(check, token));
       } catch (error) {
         return Promise.reject(asCashewError(error));
       }

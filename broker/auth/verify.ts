@@ -10,6 +10,7 @@ import { createDecoder } from 'fast-jwt';
 import { CashewError, isRecord } from '../../protocol/index.ts';
 import { identityFromClaims, type Identity } from './identity.ts';
 import type { RemoteKeySet } from './jwks.ts';
+import type { CacheLookup } from './token-cache.ts';
 import type { TokenOptions } from './token-options.ts';
 import { createTrust, type Trust } from './trust.ts';
 
@@ -38,15 +39,23 @@ function asHandlerRefusal(error: unknown): never {
   throw error;
 }
 
+/** What the metrics are told. */
+export interface VerifierObservers {
+  /** Every JWKS fetch's outcome. */
+  readonly onJwksFetch?: (outcome: 'ok' | 'error') => void;
+  /** Every lookup in the verified-token cache. */
+  readonly onCacheLookup?: (result: CacheLookup) => void;
+}
+
 export async function createTokenVerifier(
   options: TokenOptions,
-  /** Told of every JWKS fetch's outcome (the metrics). */
-  onJwksFetch?: (outcome: 'ok' | 'error') => void,
+  observers: VerifierObservers = {},
 ): Promise<TokenVerifier> {
   const shared = {
     clockToleranceSec: options.clockToleranceSec,
     jwks: options.jwks,
-    ...(onJwksFetch !== undefined && { onJwksFetch }),
+    cacheSize: options.cacheSize,
+    ...observers,
   };
   const users = await createTrust(options, { ...shared, prefix: '' });
   const handlers: Trust | undefined =

@@ -9,6 +9,7 @@ export interface ExternalMetrics {
   readonly tokenRefreshes: Counter<'outcome'>;
   readonly jwksFetches: Counter<'outcome'>;
   readonly jwksKeyAge: Gauge;
+  readonly tokenCacheLookups: Counter<'result'>;
   readonly queuedMessages: Gauge;
   readonly dropped: Counter<'reason'>;
 }
@@ -33,6 +34,12 @@ export function registerExternalMetrics(
       name: 'cashew_jwks_fetches_total',
       help: 'JWKS fetches, by outcome (ok, error)',
       labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    tokenCacheLookups: new Counter({
+      name: 'cashew_token_cache_lookups_total',
+      help: 'Lookups of a token in the verified-token cache, by result (hit: no signature check, miss)',
+      labelNames: ['result'],
       registers: [registry],
     }),
     jwksKeyAge: new Gauge({
@@ -69,6 +76,11 @@ export function countJwksFetch(logger: Logger, outcome: 'ok' | 'error'): void {
   const metrics = byLogger.get(logger);
   metrics?.jwksFetches.inc({ outcome });
   if (outcome === 'ok') jwksFetchedAtByLogger.set(logger, Date.now());
+}
+
+/** A token looked up in the verified-token cache (JWT_CACHE_SIZE): hit or miss. */
+export function countTokenCacheLookup(logger: Logger, result: 'hit' | 'miss'): void {
+  byLogger.get(logger)?.tokenCacheLookups.inc({ result });
 }
 
 /** Queued messages for offline sessions, read at scrape time from `count`. */
