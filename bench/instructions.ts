@@ -7,10 +7,14 @@
 //
 //   node --import tsx bench/instructions.ts [--count 500] [--before <checkout>] [--alg HS256|RS256|ES256]
 //        [--systems cashew,aedes,mosquitto] [--handshake none|full|resumed] [--cert ec|rsa]
+//        [--tokens first|again]
 //
+// --tokens again: the counted connects present the tokens of the warm-up (a reconnect; Cashew recalls
+// their verification, JWT_CACHE_SIZE); first (the default): tokens no broker has seen.
 // --cert rsa: the brokers' certificate has an RSA-2048 key instead of the dev certificate's ECDSA P-256
 // (what a full handshake costs the server depends mostly on it; a resumed one skips its signature).
 import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -35,6 +39,7 @@ const { values } = parseArgs({
     systems: { type: 'string', default: 'cashew,aedes,mosquitto' },
     handshake: { type: 'string', default: 'none' },
     cert: { type: 'string', default: 'ec' },
+    tokens: { type: 'string', default: 'first' },
   },
 });
 const count = Number(values.count);
@@ -87,12 +92,14 @@ function rsaCertificate(): { cert: string; key: string } {
   return { cert, key };
 }
 const keys = createBenchKeys(scratchDir());
-const clients = Array.from({ length: count }, (_, i) => ({
-  clientId: `c${i}/p`,
-  token: keys.sign(alg, userClaims(`c${i}`)),
-}));
+const signed = () =>
+  Array.from({ length: count }, (_, i) => ({
+    clientId: `c${i}/p`,
+    token: keys.sign(alg, { ...userClaims(`c${i}`), jti: randomUUID() }),
+  }));
+const again = values.tokens === 'again';
 
-function storm(name: string, broker: BrokerProcess): Promise<unknown> {
+function storm(name: string, broker: BrokerProcess, clients: ReturnType<typeof signed>): Promise<unknown> {
   return new LoadWorker(
     'connect-storm',
     {
@@ -140,9 +147,10 @@ const perConnect = new Map<string, number>();
 for (const [name, start] of starters) {
   const broker = await start();
   try {
-    await storm(name, broker); // warm-up, not counted (instrumentation off)
+    const warmup = signed();
+    await storm(name, broker, warmup); // not counted (instrumentation off)
     execFileSync('callgrind_control', ['--instr=on', String(broker.pid)], { stdio: 'ignore' });
-    await storm(name, broker);
+    await storm(name, broker, again ? warmup : signed());
     perConnect.set(name, dumpedInstructions(broker.pid) / count);
   } finally {
     await broker.stop();
@@ -157,7 +165,7 @@ const transport = secure
   ? `TLS, ${handshake} handshake, ${values.cert === 'rsa' ? 'RSA-2048' : 'ECDSA P-256'} certificate`
   : 'TCP';
 const lines = [
-  `### Instructions per ${alg} CONNECT+DISCONNECT, ${transport} (callgrind, ${count} connects)`,
+  `### Instructions per ${alg} CONNECT+DISCONNECT, ${transport}, ${again ? 'reconnect with a token seen before' : 'first connect'} (callgrind, ${count} connects)`,
   '',
 ];
 lines.push('| system | instructions/connect | ÷ raw Aedes |', '| --- | ---: | ---: |');

@@ -28,6 +28,8 @@ export interface ConnectStormParams {
   readonly chunk: number;
   /** Connects per target before the measurement (JIT warm-up, TLS session), not counted. */
   readonly warmup: number;
+  /** Who connects in the warm-up; default: the first `warmup` of `clients` (their tokens are then seen twice). */
+  readonly warmupClients?: ConnectStormParams['clients'];
   readonly localAddresses: readonly string[];
   /** Wait for the parent's `round` messages instead of running every chunk. */
   readonly driven?: boolean;
@@ -90,10 +92,16 @@ runWorker<ConnectStormParams, Record<string, ConnectStormResult>>(async (params,
     socket.on('session', (session: Buffer) => sessions.set(target.name, session));
   }
 
-  async function storm(from: number, to: number, target: ConnectStormTarget, tally: Tally): Promise<void> {
+  async function storm(
+    from: number,
+    to: number,
+    target: ConnectStormTarget,
+    tally: Tally,
+    list = clients,
+  ): Promise<void> {
     const started = performance.now();
     await withConcurrency(to - from, concurrency, async (index) => {
-      const client = clients[from + index];
+      const client = list[from + index];
       if (client === undefined) return;
       const localAddress = localAddresses[(from + index) % localAddresses.length];
       const session = target.resume === true ? sessions.get(target.name) : undefined;
@@ -122,7 +130,9 @@ runWorker<ConnectStormParams, Record<string, ConnectStormResult>>(async (params,
     tally.elapsedMs += performance.now() - started;
   }
 
-  for (const target of targets) await storm(0, Math.min(params.warmup, clients.length), target, emptyTally());
+  const warmupClients = params.warmupClients ?? clients;
+  for (const target of targets)
+    await storm(0, Math.min(params.warmup, warmupClients.length), target, emptyTally(), warmupClients);
   if (params.driven === true) {
     channel.send({ type: 'ready' });
     for (;;) {

@@ -34,6 +34,8 @@ export interface DrivenTotals {
 export interface DrivenStorm {
   readonly targets: readonly (ConnectStormTarget & { readonly broker: BrokerProcess })[];
   readonly clients: ConnectStormParams['clients'];
+  /** Who connects in each generator's warm-up; default: the first of its own clients. */
+  readonly warmupClients?: ConnectStormParams['clients'];
   readonly concurrency: number;
   readonly chunk: number;
   readonly warmup: number;
@@ -67,6 +69,7 @@ export async function runDrivenStorm(
 ): Promise<Map<string, DrivenTotals>> {
   const count = generatorCount(context);
   const perWorker = Math.ceil(storm.clients.length / count);
+  const warmupPerWorker = Math.ceil((storm.warmupClients?.length ?? 0) / count);
   const workers = Array.from({ length: count }, (_, index) => {
     const params: ConnectStormParams = {
       targets: storm.targets.map(({ name, endpoint, resume }) => ({
@@ -78,6 +81,9 @@ export async function runDrivenStorm(
       concurrency: Math.max(1, Math.round(storm.concurrency / count)),
       chunk: storm.chunk,
       warmup: Math.ceil(storm.warmup / count),
+      ...(storm.warmupClients !== undefined && {
+        warmupClients: storm.warmupClients.slice(index * warmupPerWorker, (index + 1) * warmupPerWorker),
+      }),
       localAddresses: storm.localAddresses,
       driven: true,
     };

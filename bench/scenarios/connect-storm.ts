@@ -3,6 +3,11 @@
 // with a resumed handshake. Headline: broker CPU
 // per connect (read from /proc around each broker's own rounds). Beside every rate: the generators'
 // CPU per connect and load, and a note naming the systems whose rate the generators bound.
+// Two kinds of valid connect: a first one, whose token the broker has never seen (each repetition and
+// each warm-up signs new ones, with a jti of their own), and a reconnect with the token the device used
+// before (every device connects once before the measured rounds): Cashew recalls its verification
+// (JWT_CACHE_SIZE, broker/auth/token-cache.ts), so the two are reported apart.
+import { randomUUID } from 'node:crypto';
 import { userClaims, type SigningAlgorithm, type TokenKind } from '../lib/tokens.ts';
 import {
   HOST,
@@ -29,6 +34,8 @@ type Handshake = 'none' | 'full' | 'resumed';
 
 interface StormCase {
   readonly kind: TokenKind;
+  /** A reconnect: each token was presented once before the measured rounds. */
+  readonly again?: true;
   /** TCP has no handshake ('none'); TLS and WSS have a full or a resumed one. */
   readonly transport: Transport;
   readonly handshake: Handshake;
@@ -40,6 +47,27 @@ const CASES: readonly StormCase[] = [
   { kind: 'HS256', transport: 'TCP', handshake: 'none', target: { kind: 'ratio-max', value: 0.8 } },
   { kind: 'RS256', transport: 'TCP', handshake: 'none', target: { kind: 'ratio-max', value: 0.8 } },
   { kind: 'ES256', transport: 'TCP', handshake: 'none', target: { kind: 'ratio-max', value: 1.0 } },
+  {
+    kind: 'HS256',
+    again: true,
+    transport: 'TCP',
+    handshake: 'none',
+    target: { kind: 'ratio-max', value: 0.8 },
+  },
+  {
+    kind: 'RS256',
+    again: true,
+    transport: 'TCP',
+    handshake: 'none',
+    target: { kind: 'ratio-max', value: 0.8 },
+  },
+  {
+    kind: 'ES256',
+    again: true,
+    transport: 'TCP',
+    handshake: 'none',
+    target: { kind: 'ratio-max', value: 1.0 },
+  },
   { kind: 'invalid signature', transport: 'TCP', handshake: 'none' },
   { kind: 'expired', transport: 'TCP', handshake: 'none' },
   { kind: 'HS256', transport: 'TLS', handshake: 'full', target: { kind: 'ratio-max', value: 0.9 } },
@@ -59,6 +87,7 @@ function algorithmOf(kind: TokenKind): SigningAlgorithm {
 }
 
 function caseNameOf(storm: StormCase): string {
+  if (storm.again === true) return `${storm.kind} reconnect (token seen before)`;
   if (storm.handshake === 'none') return storm.kind;
   return `${storm.kind} (${storm.transport} ${storm.handshake} handshake)`;
 }
@@ -206,12 +235,16 @@ export async function connectStorm(context: BenchContext): Promise<void> {
     for (const storm of CASES) {
       const caseName = caseNameOf(storm);
       if (!caseSelected(context, caseName)) continue;
-      const clients = Array.from({ length: count }, (_, index) => ({
-        clientId: `s${index}/storm`,
-        token: context.keys.sign(storm.kind, userClaims(`s${index}`)),
-      }));
+      const signed = (prefix: string, length: number) =>
+        Array.from({ length }, (_, index) => ({
+          clientId: `${prefix}${index}/storm`,
+          token: context.keys.sign(storm.kind, { ...userClaims(`${prefix}${index}`), jti: randomUUID() }),
+        }));
+      const seen = storm.again === true ? signed('s', count) : undefined;
       const runs = emptyCaseRuns();
       for (let repetition = 0; repetition < context.repetitions; repetition++) {
+        // A first connect: tokens no broker has seen, in the warm-up as in the measured rounds.
+        const clients = seen ?? signed('s', count);
         const targets = rotation(context.systems, repetition).flatMap((system) => {
           const broker = brokers.get(system === 'cashew' ? `cashew:${algorithmOf(storm.kind)}` : system);
           if (broker === undefined) return [];
@@ -228,9 +261,10 @@ export async function connectStorm(context: BenchContext): Promise<void> {
         const totals = await runDrivenStorm(context, {
           targets,
           clients,
+          // A reconnect: every device connects once first; a first connect warms up with other tokens.
+          ...(seen === undefined ? { warmupClients: signed('w', 100), warmup: 100 } : { warmup: count }),
           concurrency: 20,
           chunk: 100,
-          warmup: 100,
           localAddresses: loopbackAddresses(4, round * 4),
         });
         for (const target of targets) {
