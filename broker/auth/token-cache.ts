@@ -10,7 +10,7 @@
 // Keyed by the SHA-256 of the token, never the token itself: a heap snapshot of the broker holds no
 // bearer token. Bounded: at most `JWT_CACHE_SIZE` entries per trust, least recently used evicted
 // first (lru-cache), each gone at its token's `exp` (+ the clock tolerance). docs/security.md.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Claims } from './claims.ts';
 
@@ -44,7 +44,7 @@ export class VerifiedTokens {
 
   /** The key an entry is stored under. */
   digest(token: string): string {
-    return createHash('sha256').update(token).digest('base64');
+    return hash('sha256', token, 'base64');
   }
 
   /** The claims the token was verified to carry with `key`; undefined when it was not (or by another key). */

@@ -9,7 +9,8 @@ export interface ExternalMetrics {
   readonly tokenRefreshes: Counter<'outcome'>;
   readonly jwksFetches: Counter<'outcome'>;
   readonly jwksKeyAge: Gauge;
-  readonly tokenCacheLookups: Counter<'result'>;
+  /** Bound once per result: a lookup happens at every CONNECT. */
+  readonly tokenCacheLookups: Readonly<Record<'hit' | 'miss', Counter.Internal>>;
   readonly queuedMessages: Gauge;
   readonly dropped: Counter<'reason'>;
 }
@@ -17,6 +18,10 @@ export interface ExternalMetrics {
 const byLogger = new WeakMap<Logger, ExternalMetrics>();
 const jwksFetchedAtByLogger = new WeakMap<Logger, number>();
 const queuedCounts = new WeakMap<Logger, () => number>();
+
+function bindResults(counter: Counter<'result'>): Record<'hit' | 'miss', Counter.Internal> {
+  return { hit: counter.labels('hit'), miss: counter.labels('miss') };
+}
 
 export function registerExternalMetrics(
   registry: Registry,
@@ -36,12 +41,14 @@ export function registerExternalMetrics(
       labelNames: ['outcome'],
       registers: [registry],
     }),
-    tokenCacheLookups: new Counter({
-      name: 'cashew_token_cache_lookups_total',
-      help: 'Lookups of a token in the verified-token cache, by result (hit: no signature check, miss)',
-      labelNames: ['result'],
-      registers: [registry],
-    }),
+    tokenCacheLookups: bindResults(
+      new Counter({
+        name: 'cashew_token_cache_lookups_total',
+        help: 'Lookups of a token in the verified-token cache, by result (hit: no signature check, miss)',
+        labelNames: ['result'],
+        registers: [registry],
+      }),
+    ),
     jwksKeyAge: new Gauge({
       name: 'cashew_jwks_key_age_seconds',
       help: 'Seconds since the JWKS was last fetched successfully',
@@ -80,7 +87,7 @@ export function countJwksFetch(logger: Logger, outcome: 'ok' | 'error'): void {
 
 /** A token looked up in the verified-token cache (JWT_CACHE_SIZE): hit or miss. */
 export function countTokenCacheLookup(logger: Logger, result: 'hit' | 'miss'): void {
-  byLogger.get(logger)?.tokenCacheLookups.inc({ result });
+  byLogger.get(logger)?.tokenCacheLookups[result].inc();
 }
 
 /** Queued messages for offline sessions, read at scrape time from `count`. */
