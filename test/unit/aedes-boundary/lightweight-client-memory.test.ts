@@ -65,3 +65,89 @@ describe('lightweightClients: the parser forgets the CONNECT (lib/handlers/conne
     expect(String(internals(await client)._parser.settings.password)).toBe('secret');
   });
 });
+
+describe('lightweightClients: empty tables created on first use (lib/client.js, handlers)', () => {
+  const { start, connect, nextClient } = useBareAedes();
+
+  it('patches Client, dedupe, waitForDrain, the QoS 2 receive window and PUBREL', () => {
+    const client = source('aedes/lib/client.js');
+    expect(client).toContain('this.duplicates = lightweight ? NO_DUPLICATES : Object.create(null)');
+    expect(client).toContain('this._inboundInflight = lightweight ? null : new Set()');
+    expect(client).toContain('this._pendingDrains = lightweight ? NO_PENDING_DRAINS : []');
+    expect(client).toContain(
+      'if (duplicates === NO_DUPLICATES) duplicates = client.duplicates = Object.create(null)',
+    );
+    expect(client).toContain('if (this._pendingDrains === NO_PENDING_DRAINS) this._pendingDrains = []');
+    expect(source('aedes/lib/handlers/publish.js')).toContain(
+      'const inflight = client._inboundInflight ?? (client._inboundInflight = new Set())',
+    );
+    expect(source('aedes/lib/handlers/pubrel.js')).toContain(
+      'client._inboundInflight?.delete(arg.packet.messageId)',
+    );
+    // upstream: a peer broker's birth deletes from every client's table (a no-op on the shared empty one)
+    expect(source('aedes/aedes.js')).toContain('delete that.clients[clientId].duplicates[brokerId]');
+  });
+
+  it('an idle client holds the shared empty ones; delivery, dedupe and a peer broker birth work', async () => {
+    const bare = await start(lightweight);
+    const first = nextClient(bare);
+    const device = await connect(bare.tcpUrl, { clientId: 'idle' });
+    const aedesClient = await first;
+    const client = internals(aedesClient);
+    expect(Object.isFrozen(client.duplicates)).toBe(true);
+    expect(client._inboundInflight).toBeNull();
+    expect(Object.isFrozen(client._pendingDrains)).toBe(true);
+    const second = nextClient(bare);
+    await connect(bare.tcpUrl, { clientId: 'idle2' });
+    expect(internals(await second).duplicates).toBe(client.duplicates);
+
+    // aedes' emitter (not in its types): a peer broker announcing it (re)started
+    const { mq } = bare.aedes as unknown as { mq: { emit(packet: object, done: () => void): void } };
+    const birth = (brokerId: string): Promise<void> =>
+      new Promise((resolve) => mq.emit({ topic: `$SYS/${brokerId}/birth`, payload: brokerId }, resolve));
+    await birth('peer'); // deletes from the shared empty table: no error
+    await device.subscribeAsync('idle/#', { qos: 1 });
+    const received: string[] = [];
+    device.on('message', (_topic, payload) => received.push(payload.toString()));
+    const send = (payload: string, brokerCounter: number): Promise<void> =>
+      new Promise((resolve) => {
+        const packet = { cmd: 'publish', topic: 'idle/x', payload, qos: 1, retain: false, dup: false };
+        aedesClient.publish({ ...packet, brokerId: 'peer', brokerCounter } as never, () => resolve());
+      });
+    await send('one', 1);
+    await send('again', 1); // the same broker id and counter: dropped by dedupe
+    await send('two', 2);
+    await expect.poll(() => received).toEqual(['one', 'two']);
+    expect(Object.isFrozen(client.duplicates)).toBe(false);
+    expect(client.duplicates.peer).toBe(2);
+    await birth('peer'); // a peer broker restarted: its counter starts again
+    expect(client.duplicates.peer).toBeUndefined();
+  });
+
+  it('QoS 2 from the client: the receive window is created, used and emptied by PUBREL', async () => {
+    const bare = await start({ ...lightweight, maxInflightInbound: 1 });
+    const first = nextClient(bare);
+    const device = await connect(bare.tcpUrl, { clientId: 'qos2' });
+    const client = internals(await first);
+    await device.subscribeAsync('qos2/#', { qos: 2 });
+    const message = nextEvent<[string, Buffer]>(device, 'message');
+    await device.publishAsync('qos2/x', 'exactly once', { qos: 2 });
+    expect((await message)[1].toString()).toBe('exactly once');
+    expect(client._inboundInflight).toBeInstanceOf(Set);
+    await expect.poll(() => client._inboundInflight?.size).toBe(0);
+  });
+
+  it('a write that waits for drain gets its own queue: drained, or failed when the client closes', async () => {
+    const bare = await start({ ...lightweight, drainTimeout: 5000 });
+    const first = nextClient(bare);
+    await connect(bare.tcpUrl, { clientId: 'drain' });
+    const client = internals(await first);
+    const drained = new Promise<Error | null>((resolve) => client.waitForDrain(resolve));
+    expect(client._pendingDrains).toHaveLength(1);
+    client.conn.emit('drain');
+    expect(await drained).toBeNull();
+    const failed = new Promise<Error | null>((resolve) => client.waitForDrain(resolve));
+    (await first).close();
+    expect((await failed)?.message).toBe('connection closed');
+  });
+});
