@@ -3,7 +3,7 @@
 // each behaves as upstream aedes does. A source check fails when the patch is not applied or when the
 // upstream code it relies on changes; the behaviour checks run with the option, as Cashew does.
 import { readFileSync } from 'node:fs';
-import type { Socket } from 'node:net';
+import { connect as connectTcp, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AedesOptions, Client } from 'aedes';
@@ -149,5 +149,48 @@ describe('lightweightClients: empty tables created on first use (lib/client.js, 
     const failed = new Promise<Error | null>((resolve) => client.waitForDrain(resolve));
     (await first).close();
     expect((await failed)?.message).toBe('connection closed');
+  });
+});
+
+describe('lightweightClients: listeners shared by all clients (lib/client.js)', () => {
+  const { start, connect, nextClient } = useBareAedes();
+
+  it('patches the Client constructor; upstream binds per client', () => {
+    const client = source('aedes/lib/client.js');
+    expect(client).toContain("conn.on('error', emitErrorOnClient)");
+    expect(client).toContain("this._parser.on('error', emitErrorOnClient)");
+    expect(client).toContain("conn.on('close', closeClient)");
+    expect(client).toContain('this._eos = removeCloseListener');
+    expect(client).toContain("conn.on('error', this.emit.bind(this, 'error'))");
+  });
+
+  it('a malformed packet and a socket error each end their own client with clientError', async () => {
+    const bare = await start(lightweight);
+    const next = nextClient(bare);
+    await connect(bare.tcpUrl, { clientId: 'good' });
+    const good = internals(await next);
+    const nextBad = nextClient(bare);
+    const raw = connectTcp(Number(new URL(bare.tcpUrl).port), '127.0.0.1');
+    raw.on('error', () => undefined);
+    const connack = new Promise((resolve) => raw.once('data', resolve));
+    // CONNECT, MQTT 3.1.1, clean, keepalive 0, client id "bad"
+    raw.write(Buffer.from([0x10, 15, 0, 4, 77, 81, 84, 84, 4, 2, 0, 0, 0, 3, 98, 97, 100]));
+    await connack;
+    const bad = internals(await nextBad);
+    expect(bad.conn.listeners('error')).toEqual(good.conn.listeners('error'));
+    const closeListeners = bad.conn.listeners('close').length;
+    const parserError = nextEvent<[Client, Error]>(bare.aedes, 'clientError');
+    raw.write(Buffer.from([0x30, 0x00])); // a PUBLISH without a topic
+    const [errored, error] = await parserError;
+    expect(errored.id).toBe('bad');
+    expect(error.message).toMatch(/topic/i);
+    await expect.poll(() => bare.aedes.connectedClients).toBe(1);
+    expect(bad.conn.listeners('close')).toHaveLength(closeListeners - 1);
+    raw.destroy();
+
+    const socketError = nextEvent<[Client, Error]>(bare.aedes, 'clientError');
+    good.conn.emit('error', new Error('socket failed'));
+    expect((await socketError)[1].message).toBe('socket failed');
+    await expect.poll(() => bare.aedes.connectedClients).toBe(0);
   });
 });
