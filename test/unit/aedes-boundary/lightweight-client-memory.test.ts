@@ -2,6 +2,7 @@
 // (AEDES_PATCH_OPTIONS, Cashew only; docs/memory-per-connection.md) and checks over real sockets that
 // each behaves as upstream aedes does. A source check fails when the patch is not applied or when the
 // upstream code it relies on changes; the behaviour checks run with the option, as Cashew does.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { connect as connectTcp, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -192,5 +193,69 @@ describe('lightweightClients: listeners shared by all clients (lib/client.js)', 
     good.conn.emit('error', new Error('socket failed'));
     expect((await socketError)[1].message).toBe('socket failed');
     await expect.poll(() => bare.aedes.connectedClients).toBe(0);
+  });
+});
+
+describe('lightweightClients: delivery and read functions bound to the client (lib/client.js)', () => {
+  const { start, connect } = useBareAedes();
+
+  it('binds shared copies of the constructor closures; the upstream closures they copy are unchanged', () => {
+    const client = source('aedes/lib/client.js');
+    expect(client).toContain('this._nextBatch = lightweight ? nextBatchOfClient.bind(this) : nextBatch');
+    expect(client).toContain('this.deliver0 = deliverQoS0OfClient.bind(this)');
+    expect(client).toContain('this.deliverQoS = deliverQoSOfClient.bind(this)');
+    expect(client).toContain('setTimeout(emitConnectTimeout, broker.connectTimeout, this)');
+    // The upstream closures nextBatch, getToForwardPacket/deliverQoS0/deliverQoS and the connect timer,
+    // by digest: when an aedes upgrade changes one, its copy after the class must change with it.
+    const digest = (from: string, to: string): string => {
+      const start = client.indexOf(from);
+      expect(start, from).toBeGreaterThan(-1);
+      return createHash('sha256')
+        .update(client.slice(start, client.indexOf(to, start)))
+        .digest('hex')
+        .slice(0, 16);
+    };
+    expect(
+      digest('    function nextBatch (err) {', '    // cashew patch: with lightweightClients, the delivery'),
+    ).toBe('5fbccd7dca4adbd1');
+    expect(
+      digest(
+        '    const getToForwardPacket = (_packet) => {',
+        '    this._keepaliveTimer = null\n    this._keepaliveInterval = -1\n\n',
+      ),
+    ).toBe('2f1d233fab68bce8');
+    expect(digest('    this._connectTimer = setTimeout(function () {', '  _onError (err) {')).toBe(
+      '1094a1e7dcab92b2',
+    );
+  });
+
+  it('delivers QoS 0, QoS 1 downgraded to the subscription, and QoS 1 to a persistent session', async () => {
+    const bare = await start(lightweight);
+    const clean = await connect(bare.tcpUrl, { clientId: 'clean' });
+    const persistent = await connect(bare.tcpUrl, { clientId: 'persistent', clean: false });
+    await clean.subscribeAsync('d/#', { qos: 0 });
+    await persistent.subscribeAsync('d/#', { qos: 1 });
+    const atClean = nextEvent<[string, Buffer, { qos: number }]>(clean, 'message');
+    const atPersistent = nextEvent<[string, Buffer, { qos: number }]>(persistent, 'message');
+    await clean.publishAsync('d/one', 'qos1', { qos: 1 });
+    const [[, cleanPayload, cleanPacket], [, persistentPayload, persistentPacket]] = await Promise.all([
+      atClean,
+      atPersistent,
+    ]);
+    expect([cleanPayload.toString(), cleanPacket.qos]).toEqual(['qos1', 0]);
+    expect([persistentPayload.toString(), persistentPacket.qos]).toEqual(['qos1', 1]);
+    const again = nextEvent<[string, Buffer]>(persistent, 'message');
+    await clean.publishAsync('d/two', 'qos0', { qos: 0 });
+    expect((await again)[1].toString()).toBe('qos0');
+  });
+
+  it('a connection that sends no CONNECT is closed when connectTimeout passes', async () => {
+    const bare = await start({ ...lightweight, connectTimeout: 100 });
+    const raw = connectTcp(Number(new URL(bare.tcpUrl).port), '127.0.0.1');
+    raw.on('error', () => undefined);
+    const closed = new Promise((resolve) => raw.once('close', resolve));
+    const [, error] = await nextEvent<[Client, Error]>(bare.aedes, 'connectionError');
+    expect(error.message).toBe('connect did not arrive in time');
+    await closed;
   });
 });
