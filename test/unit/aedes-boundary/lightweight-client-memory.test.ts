@@ -249,6 +249,21 @@ describe('lightweightClients: delivery and read functions bound to the client (l
     expect((await again)[1].toString()).toBe('qos0');
   });
 
+  it('keepalive: a client silent for 1.5 × its keepalive is closed (keepaliveTimeout)', async () => {
+    const bare = await start(lightweight);
+    const raw = connectTcp(Number(new URL(bare.tcpUrl).port), '127.0.0.1');
+    raw.on('error', () => undefined);
+    const connack = new Promise((resolve) => raw.once('data', resolve));
+    // CONNECT, MQTT 3.1.1, clean, keepalive 1 s, client id "ka"
+    raw.write(Buffer.from([0x10, 14, 0, 4, 77, 81, 84, 84, 4, 2, 0, 1, 0, 2, 107, 97]));
+    await connack;
+    const connectedAt = Date.now();
+    const [timedOut] = await nextEvent<[Client]>(bare.aedes, 'keepaliveTimeout', 5000);
+    expect(timedOut.id).toBe('ka');
+    expect(Date.now() - connectedAt).toBeGreaterThanOrEqual(1400);
+    await expect.poll(() => bare.aedes.connectedClients).toBe(0);
+  });
+
   it('a connection that sends no CONNECT is closed when connectTimeout passes', async () => {
     const bare = await start({ ...lightweight, connectTimeout: 100 });
     const raw = connectTcp(Number(new URL(bare.tcpUrl).port), '127.0.0.1');
