@@ -55,10 +55,13 @@ export class ClientLifecycle {
   readonly #gate: ConnectGate;
   readonly #onExpired: (client: Client, identity: Identity) => void;
   readonly #observers: readonly ClientObserver[];
-  /** Verified identities, from `authenticate` on: held only as long as aedes holds the client. */
+  /**
+   * Verified identities of clients not admitted yet, from `authenticate` on: held only as long as
+   * aedes holds the client. On admission the identity moves to #admitted (one entry per client).
+   */
   readonly #verified = new WeakMap<Client, Identity>();
-  /** Admitted clients; every entry is removed on `clientDisconnect`. */
-  readonly #admitted = new Set<Client>();
+  /** Admitted clients and their current identity; every entry is removed on `clientDisconnect`. */
+  readonly #admitted = new Map<Client, Identity>();
   /** The token expiry of every admitted client. */
   readonly #expiries = new ExpiryWheel<Client>((client) => this.#due(client));
 
@@ -81,7 +84,7 @@ export class ClientLifecycle {
   }
 
   identityOf(client: Client): Identity | undefined {
-    return this.#verified.get(client);
+    return this.#admitted.get(client) ?? this.#verified.get(client);
   }
 
   /**
@@ -90,7 +93,7 @@ export class ClientLifecycle {
    */
   refreshed(client: Client, identity: Identity): boolean {
     if (!this.#admitted.has(client) || client.closed) return false;
-    this.#verified.set(client, identity);
+    this.#admitted.set(client, identity);
     this.#expiries.reschedule(client, identity.expiresAt);
     return true;
   }
@@ -99,7 +102,8 @@ export class ClientLifecycle {
   admit(client: Client): void {
     const identity = this.#verified.get(client);
     if (identity === undefined || client.closed || this.#admitted.has(client)) return;
-    this.#admitted.add(client);
+    this.#verified.delete(client);
+    this.#admitted.set(client, identity);
     this.#expiries.schedule(client, identity.expiresAt);
     this.#gate.opened(identity.role === 'user' ? identity.userId : undefined);
     if (identity.role === 'handler') this.#pools.join(identity.name, client);
@@ -108,7 +112,7 @@ export class ClientLifecycle {
 
   /** aedes unregistered the client: everything `admit` registered is undone. */
   release(client: Client): void {
-    const identity = this.#verified.get(client);
+    const identity = this.#admitted.get(client);
     this.#verified.delete(client);
     if (!this.#admitted.delete(client)) return;
     this.#expiries.cancel(client);
@@ -127,8 +131,8 @@ export class ClientLifecycle {
 
   /** The wheel says the client's expiry passed: close it, unless its token was replaced since. */
   #due(client: Client): void {
-    const identity = this.#verified.get(client);
-    if (!this.#admitted.has(client) || identity === undefined) return;
+    const identity = this.#admitted.get(client);
+    if (identity === undefined) return;
     if (identity.expiresAt > Date.now()) return this.#expiries.schedule(client, identity.expiresAt);
     this.#onExpired(client, identity);
   }

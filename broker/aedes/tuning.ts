@@ -20,8 +20,10 @@ export const AEDES_TUNING = {
 
 /**
  * Read only by Cashew's patch of aedes (patches/aedes+1.2.0.patch; docs/performance.md, "Patches"),
- * ignored by upstream aedes: `lightweightClients` gives each client a plain `close` listener instead of
- * `stream.finished()` and a non-stream BufferList for its parser. Kept out of AEDES_TUNING, which the
- * bench's raw Aedes baseline shares and which must stay upstream behaviour.
+ * ignored by upstream aedes: `lightweightClients` gives each client plain `close` listeners instead of
+ * `stream.finished()`, a non-stream BufferList for its parser, listeners and delivery functions shared
+ * or bound instead of per-client closures, empty tables created on first use, and a parser that does
+ * not keep the CONNECT (docs/memory-per-connection.md). Kept out of AEDES_TUNING, which the bench's
+ * raw Aedes baseline shares and which must stay upstream behaviour.
  */
 export const AEDES_PATCH_OPTIONS: { readonly lightweightClients: true } = { lightweightClients: true };

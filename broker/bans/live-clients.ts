@@ -42,6 +42,32 @@ export function subjectOf(client: Client, identity: Identity): BanSubject {
   };
 }
 
+/**
+ * A live client as held for its whole connection: what cannot be read back from the client. Its
+ * transport and ban subject are derived when asked (a ban being matched, a metrics scrape, the admin
+ * API), not held: ~70 B per connection (docs/memory-per-connection.md).
+ */
+class LiveEntry implements LiveClient {
+  readonly client: Client;
+  readonly identity: Identity;
+  readonly connectedAt: number;
+
+  constructor(client: Client, identity: Identity, connectedAt: number) {
+    this.client = client;
+    this.identity = identity;
+    this.connectedAt = connectedAt;
+  }
+
+  get transport(): Transport {
+    return transportOf(this.client);
+  }
+
+  /** The same as at `verified`: the client id, the identity and the peer address do not change. */
+  get subject(): BanSubject {
+    return subjectOf(this.client, this.identity);
+  }
+}
+
 export class LiveClients {
   readonly #verified = new WeakMap<Client, Verified>();
   readonly #live = new Map<Client, LiveClient>();
@@ -61,14 +87,13 @@ export class LiveClients {
       // Once live, the client is held once: by #live (a spread copy kept the verified record too,
       // each with a hidden class of its own, ~300 B per connection; docs/memory-per-connection.md).
       this.#verified.delete(client);
-      const { identity, subject, transport } = verified;
-      this.#live.set(client, { client, identity, subject, transport, connectedAt: Date.now() });
+      this.#live.set(client, new LiveEntry(client, verified.identity, Date.now()));
     });
     aedes.on('clientDisconnect', (client) => {
       const live = this.#live.get(client);
       if (live === undefined) return;
       this.#live.delete(client);
-      if (live.subject.userId !== undefined) this.#seen(live.subject.userId, Date.now());
+      if (live.identity.role === 'user') this.#seen(live.identity.userId, Date.now());
     });
   }
 

@@ -30,9 +30,20 @@ export interface Oversize {
 /** Remaining Length takes at most 4 bytes (MQTT-2.2.3). */
 const MAX_LENGTH_BYTES = 4;
 
-const guards = new WeakMap<Duplex, PacketSizeGuard>();
+/**
+ * A guarded stream carries its guard under this symbol (Cashew's own, on the stream object), so that
+ * one `data` listener shared by every connection finds it: no closure per connection, no table.
+ */
+const GUARD = Symbol('cashew.packetSizeGuard');
+type Guarded = Duplex & { [GUARD]?: PacketSizeGuard };
 
 export class PacketSizeGuard {
+  /** The `data` listener of every guarded stream (`this` is the stream). */
+  static readonly #onData = function (this: Guarded, chunk: Buffer | string): void {
+    const guard = this[GUARD];
+    if (guard !== undefined) guard.#scan(chunk);
+  };
+
   readonly #stream: Duplex;
   /** The limit once authenticated (a number, not the caller's limits object: that one is let go). */
   readonly #afterAuthentication: number;
@@ -58,7 +69,8 @@ export class PacketSizeGuard {
     this.#afterAuthentication = limits.afterAuthentication;
     this.#onOversize = onOversize;
     this.#limit = limits.beforeAuthentication;
-    stream.on('data', this.#scan);
+    (stream as Guarded)[GUARD] = this;
+    stream.on('data', PacketSizeGuard.#onData);
   }
 
   /** The client was accepted: from now on, packets up to the larger limit pass. */
@@ -66,7 +78,7 @@ export class PacketSizeGuard {
     this.#limit = this.#afterAuthentication;
   }
 
-  readonly #scan = (chunk: Buffer | string): void => {
+  #scan(chunk: Buffer | string): void {
     if (this.#stopped || typeof chunk === 'string') return;
     let at = 0;
     while (at < chunk.length) {
@@ -82,7 +94,8 @@ export class PacketSizeGuard {
         this.#length = 0;
         continue;
       }
-      this.#length += (byte & 0x7f) * 128 ** (this.#lengthBytes - 1);
+      // a shift, not `128 **`: the sum stays a small integer (≤ 2^28), stored unboxed in the guard
+      this.#length += (byte & 0x7f) << (7 * (this.#lengthBytes - 1));
       if ((byte & 0x80) !== 0) {
         // A fifth length byte is malformed: mqtt-packet refuses it and aedes closes the connection.
         if (this.#lengthBytes === MAX_LENGTH_BYTES) return this.#stop();
@@ -104,11 +117,11 @@ export class PacketSizeGuard {
       this.#skip = this.#length;
       this.#lengthBytes = 0;
     }
-  };
+  }
 
   #stop(): void {
     this.#stopped = true;
-    this.#stream.off('data', this.#scan);
+    this.#stream.off('data', PacketSizeGuard.#onData);
   }
 }
 
@@ -119,12 +132,10 @@ export function guardPacketSize(
   onOversize: (oversize: Oversize) => void,
   address?: string,
 ): PacketSizeGuard {
-  const guard = new PacketSizeGuard(stream, limits, onOversize, address);
-  guards.set(stream, guard);
-  return guard;
+  return new PacketSizeGuard(stream, limits, onOversize, address);
 }
 
 /** Raises the limit of the connection `stream` once its client is accepted (no-op when unguarded). */
 export function markAuthenticated(stream: Duplex): void {
-  guards.get(stream)?.authenticated();
+  (stream as Guarded)[GUARD]?.authenticated();
 }

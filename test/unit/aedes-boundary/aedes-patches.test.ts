@@ -56,7 +56,7 @@ describe('patches/aedes+1.2.0.patch: lightweightClients (lib/client.js)', () => 
     expect(source).toContain(
       'if (broker.opts.lightweightClients === true) this._parser._list = new BufferList()',
     );
-    expect(source).toContain("conn.on('close', close)");
+    expect(source).toContain("conn.on('close', closeClient)");
     // Upstream, kept for brokers without the option: stream.finished() and an Error per close.
     expect(source).toContain('this._eos = finished(this.conn, this.close.bind(this))');
     expect(source).toContain("const error = new Error('connection closed')");
