@@ -30,7 +30,7 @@ import {
   type BrokerProcess,
 } from './lib/systems.ts';
 import { createBenchKeys, userClaims } from './lib/tokens.ts';
-import { LoadWorker } from './lib/workers.ts';
+import { LoadWorker, sleep } from './lib/workers.ts';
 
 const { values } = parseArgs({
   options: {
@@ -46,6 +46,8 @@ const { values } = parseArgs({
   },
 });
 const count = Number(values.count);
+/** Long enough under valgrind for the sweeping that follows the full GC before the window. */
+const SWEEP_PAUSE_MS = 5000;
 const qos = values.qos === '1' ? 1 : 0;
 const shape = { p2p: [1, 1], fanin: [100, 1], fanout: [1, 100] }[values.pattern ?? 'p2p'];
 if (shape === undefined) throw new Error(`--pattern: p2p, fanin or fanout, not ${values.pattern}`);
@@ -88,6 +90,7 @@ async function measure(name: string, broker: BrokerProcess): Promise<Counted> {
   // A full GC first: every broker starts its window with its heap settled, so that whether a major GC
   // falls inside a short window depends less on what the warm-up left behind.
   await broker.settledRss();
+  await sleep(SWEEP_PAUSE_MS); // V8 sweeps after the GC on helper threads: not inside the window
   instrumentationOn(broker.pid);
   worker.send({ type: 'go' });
   await worker.next('mark', 3_600_000); // done
