@@ -15,19 +15,18 @@
 // (what a full handshake costs the server depends mostly on it; a resumed one skips its signature).
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureDevCertificates } from '../certs/dev-certs.ts';
 import {
   HOST,
-  runBrokersUnder,
   scratchDir,
   startCashew,
   startMosquitto,
   startRawAedes,
   type BrokerProcess,
 } from './lib/systems.ts';
+import { brokersUnderCallgrind, dumpedInstructions, instrumentationOn } from './lib/callgrind.ts';
 import { createBenchKeys, userClaims, type SigningAlgorithm } from './lib/tokens.ts';
 import { LoadWorker } from './lib/workers.ts';
 
@@ -47,19 +46,7 @@ const alg = values.alg as SigningAlgorithm;
 const handshake = values.handshake as 'none' | 'full' | 'resumed';
 const secure = handshake !== 'none';
 const outDir = join(scratchDir(), 'callgrind');
-/** Valgrind starts a Node process ~40× slower. */
-const VALGRIND_SLOWDOWN = 40;
-runBrokersUnder(
-  [
-    'valgrind',
-    '--tool=callgrind',
-    '--instr-atstart=no',
-    `--callgrind-out-file=${outDir}/callgrind.%p`,
-    '--log-file=/dev/null',
-  ],
-  VALGRIND_SLOWDOWN,
-);
-execFileSync('mkdir', ['-p', outDir]);
+brokersUnderCallgrind(outDir);
 
 const { paths } = await ensureDevCertificates(join(scratchDir(), 'certs'));
 const tls = values.cert === 'rsa' ? rsaCertificate() : { cert: paths.cert, key: paths.key };
@@ -120,18 +107,6 @@ function storm(name: string, broker: BrokerProcess, clients: ReturnType<typeof s
   ).result();
 }
 
-/** The instructions callgrind counted in `pid` since instrumentation was switched on. */
-function dumpedInstructions(pid: number): number {
-  execFileSync('callgrind_control', ['--dump', String(pid)], { stdio: 'ignore' });
-  const dumps = readdirSync(outDir).filter((file) => file.startsWith(`callgrind.${pid}`));
-  let total = 0;
-  for (const file of dumps) {
-    const totals = /^(?:totals|summary): (\d+)/m.exec(readFileSync(join(outDir, file), 'utf8'));
-    total += Number(totals?.[1] ?? 0);
-  }
-  return total;
-}
-
 type Starter = () => Promise<BrokerProcess>;
 const starters = new Map<string, Starter>();
 const wanted = values.systems.split(',');
@@ -149,9 +124,9 @@ for (const [name, start] of starters) {
   try {
     const warmup = signed();
     await storm(name, broker, warmup); // not counted (instrumentation off)
-    execFileSync('callgrind_control', ['--instr=on', String(broker.pid)], { stdio: 'ignore' });
+    instrumentationOn(broker.pid);
     await storm(name, broker, again ? warmup : signed());
-    perConnect.set(name, dumpedInstructions(broker.pid) / count);
+    perConnect.set(name, dumpedInstructions(outDir, broker.pid).total / count);
   } finally {
     await broker.stop();
   }

@@ -5,10 +5,13 @@
 //   delivered message is the cost figure.
 // - per broker: "saturation", a closed loop with a bounded number of undelivered messages (no flood),
 //   then "latency", an open loop at half the saturation rate, timed from a timestamp in the payload.
+// - `counted` (bench/instructions-publish.ts): `warmup` messages, then the mark "warm", and on the
+//   parent's "go" exactly `count` messages, all delivered, then the mark "done"; in bursts of `burst`
+//   messages written at once, each burst delivered before the next.
 import { connectMqtt, encodePuback, encodePublish, encodeSubscribe, PACKET } from '../lib/mqtt-wire.ts';
 import type { Endpoint, MqttConnection } from '../lib/mqtt-wire.ts';
 import { LatencyRecorder, percentile } from '../lib/stats.ts';
-import { nowMicros, runWorker, sleep, withConcurrency } from '../lib/workers.ts';
+import { nowMicros, runWorker, sleep, withConcurrency, type WorkerChannel } from '../lib/workers.ts';
 
 export interface Identity {
   readonly clientId: string;
@@ -38,6 +41,8 @@ export interface MessagingParams {
   readonly latencyMs: number;
   /** Latency phase rate as a fraction of the measured saturation rate. */
   readonly latencyRateFactor: number;
+  /** Instead of the timed phases: message counts, for instruction counting (see the header). */
+  readonly counted?: { readonly warmup: number; readonly count: number; readonly burst: number };
 }
 
 export interface PhaseResult {
@@ -61,6 +66,8 @@ class Rig {
   published = 0;
   running = false;
   measuring = false;
+  /** Called once every message published so far was delivered (the counted mode). */
+  #allDelivered: (() => void) | undefined;
   readonly latencies = new LatencyRecorder();
   readonly fanout: number;
   readonly #payload: Buffer;
@@ -79,22 +86,51 @@ class Rig {
         if (packetQos > 0) subscriber.write(pubacks[messageId] as Buffer);
         if (this.measuring) this.latencies.record((nowMicros() - payload.readDoubleLE(0)) / 1000);
         if (this.running && this.published - this.delivered / this.fanout <= params.window / 2) this.pump();
+        if (this.#allDelivered !== undefined && this.delivered >= this.published * this.fanout) {
+          this.#allDelivered();
+          this.#allDelivered = undefined;
+        }
       };
     }
     for (const publisher of publishers) publisher.onAck = () => undefined; // PUBACKs
   }
 
   publishOne(): void {
+    const [publisher, packet] = this.#nextPublish();
+    publisher.write(packet);
+  }
+
+  #nextPublish(): [MqttConnection, Buffer] {
     const { qos, topic } = this.params;
     const publisher = this.publishers[this.published % this.publishers.length] as MqttConnection;
     this.published++;
     this.#payload.writeDoubleLE(nowMicros(), 0);
-    publisher.write(encodePublish(topic, this.#payload, qos, qos === 0 ? 0 : (this.published % 65535) + 1));
+    return [
+      publisher,
+      encodePublish(topic, this.#payload, qos, qos === 0 ? 0 : (this.published % 65535) + 1),
+    ];
   }
 
   pump(): void {
     while (this.running && this.published - this.delivered / this.fanout < this.params.window)
       this.publishOne();
+  }
+
+  /**
+   * Exactly `count` more publishes, `burst` at a time: each publisher writes its share of a burst in
+   * one write (the broker reads them in one chunk), and the next burst waits for every delivery.
+   */
+  async countedLoop(count: number, burst: number): Promise<void> {
+    for (let sent = 0; sent < count; sent += burst) {
+      const writes = new Map<MqttConnection, Buffer[]>();
+      for (let index = 0; index < Math.min(burst, count - sent); index++) {
+        const [publisher, packet] = this.#nextPublish();
+        writes.set(publisher, [...(writes.get(publisher) ?? []), packet]);
+      }
+      const delivered = new Promise<void>((resolve) => (this.#allDelivered = resolve));
+      for (const [publisher, packets] of writes) publisher.write(Buffer.concat(packets));
+      await delivered;
+    }
   }
 
   async drain(timeoutMs = 3000): Promise<void> {
@@ -157,6 +193,26 @@ async function connectAll(endpoint: Endpoint, identities: readonly Identity[]): 
   });
 }
 
+async function counted(
+  { warmup, count, burst }: { warmup: number; count: number; burst: number },
+  rigs: Map<string, Rig>,
+  channel: WorkerChannel,
+): Promise<Record<string, TargetResult>> {
+  const results: Record<string, TargetResult> = {};
+  for (const [name, rig] of rigs) {
+    await rig.countedLoop(warmup, burst);
+    rig.reset();
+    channel.mark('warm');
+    await channel.next('go');
+    await rig.countedLoop(count, burst);
+    channel.mark('done');
+    const phase = rig.result(0, process.cpuUsage());
+    results[name] = { fixed: phase, saturation: phase, latency: phase };
+    for (const connection of [...rig.publishers, ...rig.subscribers]) connection.close();
+  }
+  return results;
+}
+
 async function rigFor(params: MessagingParams, target: MessagingTarget): Promise<Rig> {
   const subscribers = await connectAll(target.endpoint, params.subscribers);
   const publishers = await connectAll(target.endpoint, params.publishers);
@@ -175,6 +231,7 @@ async function rigFor(params: MessagingParams, target: MessagingTarget): Promise
 runWorker<MessagingParams, Record<string, TargetResult>>(async (params, channel) => {
   const rigs = new Map<string, Rig>();
   for (const target of params.targets) rigs.set(target.name, await rigFor(params, target));
+  if (params.counted !== undefined) return counted(params.counted, rigs, channel);
 
   for (const rig of rigs.values()) {
     await rig.closedLoop(params.warmupMs); // JIT, buffers: not measured

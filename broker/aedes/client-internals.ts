@@ -21,6 +21,8 @@ interface ClientInternals {
   readonly _parser?: {
     on(event: 'packet', listener: PacketListener): unknown;
     prependListener(event: 'packet', listener: PacketListener): unknown;
+    removeListener(event: 'packet', listener: PacketListener): unknown;
+    listeners(event: 'packet'): PacketListener[];
   };
   /** The client's live subscriptions by filter (an Object.create(null) map), with the granted QoS. */
   readonly subscriptions: Readonly<Record<string, { readonly qos?: number } | undefined>>;
@@ -53,8 +55,10 @@ export function onClientAcknowledgement(client: Client, listener: (messageId: nu
 /**
  * Shows every SUBSCRIBE the client sends to `admit` (its number of filters) before aedes handles it.
  * aedes' own `packet` listener on the parser (lib/client.js, `enqueue`) handles each packet as soon as
- * it is parsed, and never shows the packet to a hook: `authorizeSubscribe` runs once per filter. A
- * listener put first sees the packet before aedes does. When `admit` answers false, aedes is left
+ * it is parsed, and never shows the packet to a hook: `authorizeSubscribe` runs once per filter. The
+ * screen takes that listener's place and calls it after looking at the packet, so that the parser
+ * still has one listener: with two, every packet (each PUBLISH, each PUBACK) would cost the emitter a
+ * copy of its listener array and one more call. When `admit` answers false, aedes is left
  * nothing to do: the filters are emptied (lib/handlers/subscribe.js then authorizes, stores and
  * subscribes nothing and reads no retained message) and the message id removed (`completeSubscribe`
  * writes a SUBACK only for a packet that has one); the caller closes the connection.
@@ -63,18 +67,40 @@ export function onClientAcknowledgement(client: Client, listener: (messageId: nu
  * same chunk, before any later hook runs — and before aedes sets `client.id` (on the next turn,
  * connect.js `init`): `admit` is told the CONNECT's `clientId`. `admit` is meant to be one function
  * for all clients: the listener, held as long as the connection, is then the only closure per client.
+ * Should the parser hold other listeners than aedes' own, the screen is put first beside them.
  */
 export function screenSubscribes(
   client: Client,
   clientId: string,
   admit: (client: Client, clientId: string, filterCount: number) => boolean,
 ): void {
-  internals(client)._parser?.prependListener('packet', (packet) => {
-    if (packet.cmd !== 'subscribe' || packet.subscriptions === undefined) return;
-    if (admit(client, clientId, packet.subscriptions.length)) return;
-    packet.subscriptions = [];
-    delete packet.messageId;
+  const parser = internals(client)._parser;
+  if (parser === undefined) return;
+  const listeners = parser.listeners('packet');
+  const own = listeners.length === 1 ? listeners[0] : undefined;
+  if (own === undefined) {
+    parser.prependListener('packet', (packet) => screen(packet, client, clientId, admit));
+    return;
+  }
+  // Replaced while the CONNECT's own `packet` event runs it: the emitter called that one listener
+  // directly, and the packets after the CONNECT reach the screen.
+  parser.removeListener('packet', own);
+  parser.on('packet', function screenThenHandle(this: unknown, packet: ParsedPacket): void {
+    if (packet.cmd === 'subscribe') screen(packet, client, clientId, admit);
+    own.call(this, packet);
   });
+}
+
+function screen(
+  packet: ParsedPacket,
+  client: Client,
+  clientId: string,
+  admit: (client: Client, clientId: string, filterCount: number) => boolean,
+): void {
+  if (packet.cmd !== 'subscribe' || packet.subscriptions === undefined) return;
+  if (admit(client, clientId, packet.subscriptions.length)) return;
+  packet.subscriptions = [];
+  delete packet.messageId;
 }
 
 /** The filters of the client's live subscriptions (restored from its session, then granted). */

@@ -11,6 +11,8 @@ export interface TopicBounds {
 export function topicOverBounds(topic: string, bounds: TopicBounds): string | undefined {
   if (topic.length > bounds.maxTopicLength)
     return `${topic.length} characters, over MAX_TOPIC_LENGTH ${bounds.maxTopicLength}`;
+  // n levels take n - 1 slashes: a topic shorter than the bound cannot be over it (hot path, every PUBLISH).
+  if (topic.length < bounds.maxTopicLevels) return undefined;
   let levels = 1;
   for (let slash = topic.indexOf('/'); slash !== -1; slash = topic.indexOf('/', slash + 1)) {
     levels += 1;

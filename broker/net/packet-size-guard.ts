@@ -78,31 +78,37 @@ export class PacketSizeGuard {
     this.#limit = this.#afterAuthentication;
   }
 
+  /**
+   * Runs on every chunk a connection sends (hot path): the state is read into locals once, bodies are
+   * skipped by arithmetic (a body that goes on past the chunk leaves the rest in #skip), and only the
+   * fixed headers' bytes are looked at.
+   */
   #scan(chunk: Buffer | string): void {
     if (this.#stopped || typeof chunk === 'string') return;
-    let at = 0;
-    while (at < chunk.length) {
-      if (this.#skip > 0) {
-        const passed = Math.min(this.#skip, chunk.length - at);
-        this.#skip -= passed;
-        at += passed;
-        continue;
-      }
-      const byte = chunk[at++] ?? 0;
-      if (this.#lengthBytes === 0) {
-        this.#lengthBytes = 1;
-        this.#length = 0;
+    const end = chunk.length;
+    let at = this.#skip;
+    if (at >= end) {
+      this.#skip = at - end;
+      return;
+    }
+    let lengthBytes = this.#lengthBytes;
+    let length = this.#length;
+    while (at < end) {
+      const byte = chunk[at++] as number;
+      if (lengthBytes === 0) {
+        lengthBytes = 1;
+        length = 0;
         continue;
       }
       // a shift, not `128 **`: the sum stays a small integer (≤ 2^28), stored unboxed in the guard
-      this.#length += (byte & 0x7f) << (7 * (this.#lengthBytes - 1));
+      length += (byte & 0x7f) << (7 * (lengthBytes - 1));
       if ((byte & 0x80) !== 0) {
         // A fifth length byte is malformed: mqtt-packet refuses it and aedes closes the connection.
-        if (this.#lengthBytes === MAX_LENGTH_BYTES) return this.#stop();
-        this.#lengthBytes += 1;
+        if (lengthBytes === MAX_LENGTH_BYTES) return this.#stop();
+        lengthBytes += 1;
         continue;
       }
-      const declared = 1 + this.#lengthBytes + this.#length;
+      const declared = 1 + lengthBytes + length;
       if (declared > this.#limit) {
         this.#stop();
         this.#onOversize({
@@ -114,9 +120,12 @@ export class PacketSizeGuard {
         this.#stream.destroy();
         return;
       }
-      this.#skip = this.#length;
-      this.#lengthBytes = 0;
+      at += length;
+      lengthBytes = 0;
     }
+    this.#skip = at - end;
+    this.#lengthBytes = lengthBytes;
+    this.#length = length;
   }
 
   #stop(): void {

@@ -50,6 +50,9 @@ describe('client-internals.ts (aedes 1.2 lib/client.js, lib/handlers/connect.js,
     expect(subacks).toHaveLength(1);
     expect(subscriptionQos(server, 'a/1')).toBe(1);
     expect(subscriptionQos(server, 'b/1')).toBeUndefined();
+    // The screen took the place of aedes' own listener (one listener: no array copy per packet).
+    const parser = (server as unknown as { _parser: { listenerCount(event: string): number } })._parser;
+    expect(parser.listenerCount('packet')).toBe(1);
   });
 
   it('declaredWill: the CONNECT will is there while authenticate runs, before aedes copies it to client.will', async () => {
