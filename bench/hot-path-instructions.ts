@@ -18,6 +18,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { EventEmitter } from 'node:events';
+import { callgrindCommand } from './lib/callgrind.ts';
 
 const { values } = parseArgs({
   options: {
@@ -118,14 +119,11 @@ function pathNames(): string[] {
 async function measure(root: string, path: string): Promise<number> {
   const outDir = mkdtempSync(join(tmpdir(), 'cashew-hot-path-'));
   const self = fileURLToPath(import.meta.url);
+  const [valgrind = 'valgrind', ...options] = callgrindCommand(outDir);
   const proc = spawn(
-    'valgrind',
+    valgrind,
     [
-      '--tool=callgrind',
-      '--instr-atstart=no',
-      '--separate-threads=yes',
-      `--callgrind-out-file=${outDir}/callgrind.%p`,
-      '--log-file=/dev/null',
+      ...options,
       process.execPath,
       '--import',
       'tsx',

@@ -9,22 +9,24 @@ import { runBrokersUnder } from './launch.ts';
 /** Valgrind starts a Node process ~40× slower. */
 const VALGRIND_SLOWDOWN = 40;
 
+/** `valgrind` and its arguments for a process counted from the first `instrumentationOn`, dumping to `outDir`. */
+export function callgrindCommand(outDir: string): string[] {
+  return [
+    'valgrind',
+    '--tool=callgrind',
+    '--instr-atstart=no',
+    // One dump per thread: the main thread's count leaves out V8's background compiler and
+    // concurrent marking, whose share of a short window varies from run to run.
+    '--separate-threads=yes',
+    `--callgrind-out-file=${outDir}/callgrind.%p`,
+    '--log-file=/dev/null',
+  ];
+}
+
 /** Every broker started from now on runs under callgrind, writing its dumps to `outDir`. */
 export function brokersUnderCallgrind(outDir: string): void {
   execFileSync('mkdir', ['-p', outDir]);
-  runBrokersUnder(
-    [
-      'valgrind',
-      '--tool=callgrind',
-      '--instr-atstart=no',
-      // One dump per thread: the main thread's count leaves out V8's background compiler and
-      // concurrent marking, whose share of a short window varies from run to run.
-      '--separate-threads=yes',
-      `--callgrind-out-file=${outDir}/callgrind.%p`,
-      '--log-file=/dev/null',
-    ],
-    VALGRIND_SLOWDOWN,
-  );
+  runBrokersUnder(callgrindCommand(outDir), VALGRIND_SLOWDOWN);
 }
 
 export function instrumentationOn(pid: number): void {

@@ -15,6 +15,7 @@ import {
   TRANSPORTS,
 } from '../support/clients.ts';
 import { userToken } from '../support/tokens.ts';
+import { fixedHeader } from '../support/mqtt-bytes.ts';
 
 let broker: TestBroker;
 
@@ -24,19 +25,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await broker.close();
 });
-
-/** A fixed header declaring a packet of type `type` with `length` body bytes. */
-function fixedHeader(type: number, length: number): Buffer {
-  const bytes = [type << 4];
-  let rest = length;
-  do {
-    let byte = rest % 128;
-    rest = Math.floor(rest / 128);
-    if (rest > 0) byte |= 0x80;
-    bytes.push(byte);
-  } while (rest > 0);
-  return Buffer.from(bytes);
-}
 
 function openTls(): Promise<TLSSocket> {
   return new Promise((resolve, reject) => {

@@ -4,6 +4,7 @@
 // over real sockets: test/integration/limits-packet-size.test.ts.
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { fixedHeader } from '../support/mqtt-bytes.ts';
 import { guardPacketSize, markAuthenticated, type Oversize } from '../../broker/net/packet-size-guard.ts';
 
 const BEFORE = 300;
@@ -21,18 +22,6 @@ function randomFrom(seed: number): () => number {
   };
 }
 
-function remainingLength(length: number): number[] {
-  const bytes: number[] = [];
-  let rest = length;
-  do {
-    let byte = rest % 128;
-    rest = Math.floor(rest / 128);
-    if (rest > 0) byte |= 0x80;
-    bytes.push(byte);
-  } while (rest > 0);
-  return bytes;
-}
-
 /** Packets whose bodies mostly fit `limit`; a few declare more (up to 268 MB, bodies not sent). */
 function packetStream(random: () => number, limit: number): { bytes: Buffer; firstOversize?: number } {
   const parts: Buffer[] = [];
@@ -48,7 +37,7 @@ function packetStream(random: () => number, limit: number): { bytes: Buffer; fir
           : roll < 0.95
             ? limit - 2 + Math.floor(random() * 4)
             : Math.floor(random() * 268_435_455);
-    const header = Buffer.from([0x30, ...remainingLength(length)]);
+    const header = fixedHeader(3, length);
     const declared = header.length + length;
     if (declared > limit) {
       firstOversize = declared;
@@ -111,9 +100,9 @@ describe('the packet-size guard', () => {
 
   it('counts a packet exactly at the limit as within it, one byte more as over', async () => {
     const body = BEFORE - 3; // 1 type byte + 2 length bytes
-    const exact = Buffer.concat([Buffer.from([0x30, ...remainingLength(body)]), Buffer.alloc(body)]);
+    const exact = Buffer.concat([fixedHeader(3, body), Buffer.alloc(body)]);
     expect(await feed(exact, randomFrom(7), false)).toEqual([]);
-    const over = Buffer.concat([Buffer.from([0x30, ...remainingLength(body + 1)]), Buffer.alloc(body + 1)]);
+    const over = Buffer.concat([fixedHeader(3, body + 1), Buffer.alloc(body + 1)]);
     expect(await feed(over, randomFrom(7), false)).toMatchObject([{ declared: BEFORE + 1 }]);
   });
 });
