@@ -20,15 +20,7 @@ import {
   instrumentationOn,
   type Counted,
 } from './lib/callgrind.ts';
-import {
-  addBrokerNodeArgs,
-  HOST,
-  scratchDir,
-  startCashew,
-  startMosquitto,
-  startRawAedes,
-  type BrokerProcess,
-} from './lib/systems.ts';
+import { addBrokerNodeArgs, brokerStarters, HOST, scratchDir, type BrokerProcess } from './lib/systems.ts';
 import { createBenchKeys, userClaims } from './lib/tokens.ts';
 import { LoadWorker, sleep } from './lib/workers.ts';
 
@@ -100,15 +92,7 @@ async function measure(name: string, broker: BrokerProcess): Promise<Counted> {
   return { total: total / count, main: main / count };
 }
 
-const starters = new Map<string, () => Promise<BrokerProcess>>();
-const wanted = (values.systems ?? '').split(',');
-if (wanted.includes('cashew')) starters.set('cashew', () => startCashew(keys.settings.HS256, tls, undefined));
-if (values.before !== undefined) {
-  const before = values.before;
-  starters.set('before', () => startCashew(keys.settings.HS256, tls, undefined, before));
-}
-if (wanted.includes('aedes')) starters.set('aedes', () => startRawAedes(tls, undefined));
-if (wanted.includes('mosquitto')) starters.set('mosquitto', () => startMosquitto(tls, undefined));
+const starters = brokerStarters((values.systems ?? '').split(','), keys.settings.HS256, tls, values.before);
 
 const perMessage = new Map<string, Counted>();
 for (const [name, start] of starters) {

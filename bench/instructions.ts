@@ -18,14 +18,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureDevCertificates } from '../certs/dev-certs.ts';
-import {
-  HOST,
-  scratchDir,
-  startCashew,
-  startMosquitto,
-  startRawAedes,
-  type BrokerProcess,
-} from './lib/systems.ts';
+import { brokerStarters, HOST, scratchDir, type BrokerProcess } from './lib/systems.ts';
 import { brokersUnderCallgrind, dumpedInstructions, instrumentationOn } from './lib/callgrind.ts';
 import { createBenchKeys, userClaims, type SigningAlgorithm } from './lib/tokens.ts';
 import { LoadWorker } from './lib/workers.ts';
@@ -107,16 +100,7 @@ function storm(name: string, broker: BrokerProcess, clients: ReturnType<typeof s
   ).result();
 }
 
-type Starter = () => Promise<BrokerProcess>;
-const starters = new Map<string, Starter>();
-const wanted = values.systems.split(',');
-if (wanted.includes('cashew')) starters.set('cashew', () => startCashew(keys.settings[alg], tls, undefined));
-if (values.before !== undefined) {
-  const before = values.before;
-  starters.set('before', () => startCashew(keys.settings[alg], tls, undefined, before));
-}
-if (wanted.includes('aedes')) starters.set('aedes', () => startRawAedes(tls, undefined));
-if (wanted.includes('mosquitto')) starters.set('mosquitto', () => startMosquitto(tls, undefined));
+const starters = brokerStarters(values.systems.split(','), keys.settings[alg], tls, values.before);
 
 const perConnect = new Map<string, number>();
 for (const [name, start] of starters) {

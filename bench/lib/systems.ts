@@ -267,3 +267,21 @@ export async function startMosquitto(tls: TlsFiles, cpus: string | undefined): P
     };
   }
 }
+
+/**
+ * How to start each broker named in `systems` (`cashew`, `aedes`, `mosquitto`), unpinned, in that
+ * order, plus `before` (another checkout's Cashew, `--before`) right after Cashew when given.
+ */
+export function brokerStarters(
+  systems: readonly string[],
+  cashewSettings: Record<string, string>,
+  tls: TlsFiles,
+  before?: string,
+): Map<string, () => Promise<BrokerProcess>> {
+  const starters = new Map<string, () => Promise<BrokerProcess>>();
+  if (systems.includes('cashew')) starters.set('cashew', () => startCashew(cashewSettings, tls, undefined));
+  if (before !== undefined) starters.set('before', () => startCashew(cashewSettings, tls, undefined, before));
+  if (systems.includes('aedes')) starters.set('aedes', () => startRawAedes(tls, undefined));
+  if (systems.includes('mosquitto')) starters.set('mosquitto', () => startMosquitto(tls, undefined));
+  return starters;
+}
