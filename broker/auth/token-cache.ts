@@ -61,8 +61,4 @@ export class VerifiedTokens {
     if (!(ttl > 0)) return;
     this.#entries.set(digest, { claims: Object.freeze(claims), key }, { ttl });
   }
-
-  get size(): number {
-    return this.#entries.size;
-  }
 }
