@@ -19,7 +19,8 @@ export interface PresenceTrackerOptions {
    * Who may be listening. `anywhere` (the default; Redis: handlers on other nodes): every event is
    * published. `granted-here` (one process): only handlers granted presence may subscribe to it
    * (policy.ts), and each connects here first; until one has, no subscription to presence can exist
-   * and events are decided but not published (a QoS 1 publish through aedes per user connect).
+   * and events are decided but not published (a QoS 1 publish through aedes per user connect), and a
+   * user's last disconnect is settled at once instead of after the grace period.
    */
   readonly listeners?: 'anywhere' | 'granted-here';
 }
@@ -66,7 +67,10 @@ export class PresenceTracker implements ClientObserver {
     if (identity.role !== 'user' || this.#closed) return;
     const { userId } = identity;
     this.#run(this.#store.disconnected(userId), (at) => {
-      if (at !== undefined && !this.#closed) this.#schedule(userId, at);
+      if (at === undefined || this.#closed) return;
+      // Nobody can hear the offline event yet: no grace to wait out (no timer per disconnect in a storm).
+      if (this.#heard) this.#schedule(userId, at);
+      else this.#run(this.#store.settle(userId, at), () => undefined);
     });
   }
 

@@ -139,6 +139,12 @@ describe('PresenceTracker with the in-process store', () => {
     local.admitted(client, handler(false));
     await settle();
     expect(heard).toEqual([]); // decided (di is online) but nobody can be subscribed
+    // unheard, a last disconnect is settled at once: no grace timer, nothing held
+    local.admitted(client, userOf('cy'));
+    local.released(client, userOf('cy'));
+    await settle();
+    expect(local.pending).toBe(0);
+    expect(quiet.size).toBe(2); // di: a device and announced; cy is gone
     local.admitted(client, handler(true));
     local.released(client, userOf('di'));
     await vi.advanceTimersByTimeAsync(GRACE_MS);
