@@ -1,8 +1,10 @@
 // Drives connect-storm workers in lockstep: every round sends one slice of clients to one broker from
-// all generator processes at once, and reads broker CPU and wall time around it (the parent's clock),
-// so that each broker is charged only its own rounds, and the generators' CPU in those rounds is known
-// beside its rate. A row whose generators were near their cores' capacity is generator-bound: it
-// measures the generators, and is flagged.
+// all generator processes at once; wall time and the generators' CPU are read around each round (the
+// parent's clock), so each rate is its broker's own rounds, with the generators' CPU beside it. A row
+// whose generators were near their cores' capacity is generator-bound: it measures the generators, and
+// is flagged. Broker CPU is each broker process's whole CPU from the first round to the end of a tail
+// after the last (TAIL_MS): only its own clients reach it, so work it defers past its round (timers,
+// background GC) is its own cost too, and is charged to it.
 import type {
   ConnectStormParams,
   ConnectStormResult,
@@ -24,6 +26,7 @@ export interface DrivenTotals {
   readonly resumed: number;
   /** Wall time of this target's rounds, ms (parent's clock). */
   readonly wallMs: number;
+  /** The broker process's CPU from the first round to the end of the tail (TAIL_MS). */
   readonly brokerCpuMicros: number;
   readonly generatorCpuMicros: number;
   /** Medians over the workers of their CONNACK percentiles. */
@@ -41,6 +44,12 @@ export interface DrivenStorm {
   readonly warmup: number;
   readonly localAddresses: readonly string[];
 }
+
+/**
+ * After the last round, how long each broker's CPU is still counted: work deferred past a disconnect
+ * (Cashew's presence grace, PRESENCE_GRACE_MS, is 5 s) lands in it.
+ */
+export const TAIL_MS = 6000;
 
 /** Number of generator processes: at least 2, one per generator core beyond that. */
 export function generatorCount(context: BenchContext): number {
@@ -91,10 +100,12 @@ export async function runDrivenStorm(
   });
   const wall = new Map<string, number>();
   const brokerCpu = new Map<string, number>();
+  const roundCpu = new Map<string, number>();
   const generatorCpu = new Map<string, number>();
   try {
     await Promise.all(workers.map((worker) => worker.next('ready')));
     await sleep(300);
+    const cpuAtStart = new Map(storm.targets.map((target) => [target.name, target.broker.cpu()]));
     const perRound = Math.ceil(storm.chunk / count);
     for (let from = 0; from < perWorker; from += perRound) {
       for (const target of storm.targets) {
@@ -106,10 +117,19 @@ export async function runDrivenStorm(
         // The broker's share of the disconnects of this round lands just after the last CONNACK.
         await sleep(20);
         wall.set(target.name, (wall.get(target.name) ?? 0) + performance.now() - began);
-        brokerCpu.set(target.name, (brokerCpu.get(target.name) ?? 0) + target.broker.cpu() - cpuBefore);
+        roundCpu.set(target.name, (roundCpu.get(target.name) ?? 0) + target.broker.cpu() - cpuBefore);
         const spent = done.reduce((sum, message) => sum + message.cpuMicros, 0);
         generatorCpu.set(target.name, (generatorCpu.get(target.name) ?? 0) + spent);
       }
+    }
+    await sleep(TAIL_MS);
+    for (const target of storm.targets) {
+      const total = target.broker.cpu() - (cpuAtStart.get(target.name) ?? Number.NaN);
+      brokerCpu.set(target.name, total);
+      const outside = total - (roundCpu.get(target.name) ?? 0);
+      context.log(
+        `    ${target.name}: ${((100 * outside) / total).toFixed(1)} % of its CPU outside its own rounds`,
+      );
     }
     for (const worker of workers) worker.send({ type: 'round' });
     const results = await Promise.all(
