@@ -6,6 +6,7 @@ import { connect as connectTls } from 'node:tls';
 import { generate } from 'mqtt-packet';
 import type WebSocket from 'ws';
 import { openWebSocket, WEBSOCKET_PATH } from './mqtt-websocket.ts';
+import { remainingLength } from '../../test/support/mqtt-bytes.ts';
 
 export const PACKET = { CONNACK: 2, PUBLISH: 3, PUBACK: 4, SUBACK: 9, PINGRESP: 13 } as const;
 
@@ -33,17 +34,8 @@ export interface ConnectParams {
 export type PublishListener = (topic: string, payload: Buffer, qos: number, messageId: number) => void;
 export type AckListener = (type: number, body: Buffer) => void;
 
-/** MQTT's Remaining Length encoding of `length` (1–4 bytes). */
-export function remainingLength(length: number): number[] {
-  const bytes: number[] = [];
-  do {
-    let byte = length % 128;
-    length = Math.floor(length / 128);
-    if (length > 0) byte |= 0x80;
-    bytes.push(byte);
-  } while (length > 0);
-  return bytes;
-}
+// MQTT's Remaining Length encoding, shared with the raw-packet tests (test/support/mqtt-bytes.ts).
+export { remainingLength };
 
 export function encodeConnect({ clientId, password, keepalive = 0, clean = true }: ConnectParams): Buffer {
   return generate({
