@@ -202,20 +202,25 @@ function resumedShare(
 
 export async function connectStorm(context: BenchContext): Promise<void> {
   const count = context.quick ? 400 : 2000;
+  // One Cashew per algorithm (each trusts one key), and one raw Aedes beside each, serving the same
+  // cases: every Node broker then sits idle through the same other cases. With one raw Aedes serving
+  // all, only Cashew's instances idled, V8's memory reducer shrank their heaps meanwhile (its first GC
+  // comes 8 s after the allocation rate drops), and Cashew's first repetition of each case paid for
+  // growing them back (HS256 504 µs against 414 and 397, ES256 612 against 540 and 506; with
+  // --no-memory-reducer on both brokers 432 against 367 and 418, 533 against 548 and 525).
   const brokers = new Map<string, BrokerProcess>();
   for (const alg of ['HS256', 'RS256', 'ES256'] as const) {
     brokers.set(
       `cashew:${alg}`,
       await startCashew(context.keys.settings[alg], context.tls, context.brokerCpus),
     );
+    brokers.set(`aedes:${alg}`, await startRawAedes(context.tls, context.brokerCpus));
   }
-  brokers.set('aedes', await startRawAedes(context.tls, context.brokerCpus));
   if (context.systems.includes('mosquitto'))
     brokers.set('mosquitto', await startMosquitto(context.tls, context.brokerCpus));
   const byCase = new Map<string, CaseRuns>();
   try {
-    // JIT warm-up of every broker before any measurement: each Cashew instance (one per algorithm)
-    // starts cold, while raw Aedes and Mosquitto serve every case.
+    // JIT warm-up of every broker before any measurement: every instance starts cold.
     const warmup = context.quick ? 600 : 1500;
     for (const [name, broker] of brokers) {
       const kind: TokenKind = name.startsWith('cashew:') ? (name.slice(7) as SigningAlgorithm) : 'HS256';
@@ -246,7 +251,9 @@ export async function connectStorm(context: BenchContext): Promise<void> {
         // A first connect: tokens no broker has seen, in the warm-up as in the measured rounds.
         const clients = seen ?? signed('s', count);
         const targets = rotation(context.systems, repetition).flatMap((system) => {
-          const broker = brokers.get(system === 'cashew' ? `cashew:${algorithmOf(storm.kind)}` : system);
+          const broker = brokers.get(
+            system === 'mosquitto' ? system : `${system}:${algorithmOf(storm.kind)}`,
+          );
           if (broker === undefined) return [];
           return [
             {
