@@ -204,10 +204,9 @@ export async function connectStorm(context: BenchContext): Promise<void> {
   const count = context.quick ? 400 : 2000;
   // One Cashew per algorithm (each trusts one key), and one raw Aedes beside each, serving the same
   // cases: every Node broker then sits idle through the same other cases. With one raw Aedes serving
-  // all, only Cashew's instances idled, V8's memory reducer shrank their heaps meanwhile (its first GC
-  // comes 8 s after the allocation rate drops), and Cashew's first repetition of each case paid for
-  // growing them back (HS256 504 µs against 414 and 397, ES256 612 against 540 and 506; with
-  // --no-memory-reducer on both brokers 432 against 367 and 418, 533 against 548 and 525).
+  // all, only Cashew's instances idled, and V8's memory reducer may shrink an idle heap (its first GC
+  // comes 8 s after the allocation rate drops). Cashew's first repetition of a case still tends to
+  // cost more than its others; the trials are in docs/performance.md (stop 20).
   const brokers = new Map<string, BrokerProcess>();
   for (const alg of ['HS256', 'RS256', 'ES256'] as const) {
     brokers.set(
