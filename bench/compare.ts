@@ -18,7 +18,7 @@ import { cpuCount } from './lib/proc.ts';
 import { median } from './lib/stats.ts';
 import { HOST, scratchDir, startCashew, startRawAedes, type BrokerProcess } from './lib/systems.ts';
 import { createBenchKeys, userClaims, type SigningAlgorithm } from './lib/tokens.ts';
-import { runDrivenStorm } from './scenarios/connect-driver.ts';
+import { runDrivenStorm, warmupLike } from './scenarios/connect-driver.ts';
 import { loopbackAddresses, rotation, type BenchContext } from './scenarios/context.ts';
 
 const { values } = parseArgs({
@@ -113,12 +113,7 @@ try {
     const totals = await runDrivenStorm(context, {
       targets: targetsOf(rotation(names, round)),
       clients: seen ?? clientsOf('s', count),
-      // As scenario 1 (connect-storm.ts): a warm-up as long as the round, in the same kind of connect.
-      ...(seen === undefined
-        ? { warmupClients: clientsOf('w', count), warmup: count }
-        : round === 0
-          ? { warmupClients: [...seen, ...seen], warmup: 2 * count }
-          : { warmup: count }),
+      ...warmupLike(seen, () => clientsOf('w', count), round, count),
       concurrency: 20,
       chunk: 100,
       localAddresses: loopbackAddresses(4, round * 4),

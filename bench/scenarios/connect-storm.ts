@@ -19,7 +19,13 @@ import {
   type SystemName,
 } from '../lib/systems.ts';
 import type { ResultRow, Target } from '../lib/report.ts';
-import { GENERATOR_BOUND_LOAD, generatorCores, runDrivenStorm, type DrivenTotals } from './connect-driver.ts';
+import {
+  GENERATOR_BOUND_LOAD,
+  generatorCores,
+  runDrivenStorm,
+  warmupLike,
+  type DrivenTotals,
+} from './connect-driver.ts';
 import {
   caseSelected,
   endpointOf,
@@ -267,16 +273,7 @@ export async function connectStorm(context: BenchContext): Promise<void> {
         const totals = await runDrivenStorm(context, {
           targets,
           clients,
-          // A first connect warms up as long as a reconnect, with other fresh tokens: each round starts
-          // new generator processes, and a warm-up of 100 left them cold (every broker, Mosquitto too,
-          // was charged 10-20 % more per connect). A reconnect: every device connects before the measured
-          // rounds; in the first repetition twice, so that its warm-up too ends in reconnects (with one
-          // pass of first connects, Cashew's first repetition cost ~35 % more per reconnect, every run).
-          ...(seen === undefined
-            ? { warmupClients: signed('w', count), warmup: count }
-            : repetition === 0
-              ? { warmupClients: [...seen, ...seen], warmup: 2 * count }
-              : { warmup: count }),
+          ...warmupLike(seen, () => signed('w', count), repetition, count),
           concurrency: 20,
           chunk: 100,
           localAddresses: loopbackAddresses(4, round * 4),
