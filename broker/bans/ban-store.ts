@@ -3,6 +3,7 @@
 // them at start. Changes reach the live nodes through the broker's emitter (ban-guard.ts), not here.
 import type { Redis } from 'ioredis';
 import { isRecord } from '../../protocol/index.ts';
+import { closeRedis } from '../cluster/redis-connection.ts';
 import { BAN_KINDS, banKey, invalidBanValue, type Ban, type BanKind } from './ban.ts';
 
 export interface BanStore {
@@ -69,7 +70,7 @@ export function redisBanStore(redis: Redis): BanStore {
     },
     ready: () => redis.status === 'ready',
     async close() {
-      await redis.quit().catch(() => redis.disconnect());
+      await closeRedis(redis);
     },
   };
 }

@@ -18,7 +18,7 @@ import type { Logger } from '../log/logger.ts';
 import type { BrokerOptions } from '../options.ts';
 import { brokerIdOf, clusterNodeId, nodeIdOf } from './node-id.ts';
 import { ClusterPoolCoordinator } from '../pools/pool-coordinator.ts';
-import { connectRedis, redactedUrl, redisReady } from './redis-connection.ts';
+import { closeRedis, connectRedis, redactedUrl, redisReady } from './redis-connection.ts';
 import { redisEmitter } from './redis-emitter.ts';
 import { redisPersistence } from './redis-persistence.ts';
 import { capSessionQueues } from './redis-queue-cap.ts';
@@ -148,7 +148,7 @@ export async function startCluster(
   async function close(): Promise<void> {
     await userConnections.close();
     // aedes.close() quits the emitter's two connections but leaves the persistence one open.
-    await persistenceConnection.quit().catch(() => persistenceConnection.disconnect());
+    await closeRedis(persistenceConnection);
   }
 
   return {

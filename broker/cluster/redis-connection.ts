@@ -6,13 +6,15 @@
 // broker stops, after a client's will — its rejection had no handler, and Node ends a process on an
 // unhandled rejection. Every command's promise gets a handler here; whoever awaits it still gets the error.
 import { Redis, type Command } from 'ioredis';
-import { CashewError } from '../../protocol/index.ts';
+import { CashewError, withTimeout } from '../../protocol/index.ts';
 import type { Logger } from '../log/logger.ts';
 
 /** Longest pause between two reconnection attempts. */
 export const REDIS_MAX_RETRY_DELAY_MS = 1000;
 /** How long a broker waits for Redis at start before giving up. */
 export const REDIS_START_TIMEOUT_MS = 10_000;
+/** How long a closing connection waits for Redis to answer (its QUIT, a last write) before it is dropped. */
+export const REDIS_CLOSE_TIMEOUT_MS = 2_000;
 
 export type RedisRole = 'persistence' | 'publish' | 'subscribe' | 'presence' | 'admin';
 
@@ -107,4 +109,23 @@ export function redisReady(redis: Redis, url: string, wait: ReadyWait = {}): Pro
     if (signal?.aborted === true) onAbort();
     else signal?.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/**
+ * Closes a connection without waiting on a Redis that does not answer. A QUIT (or any command) on a
+ * connection that is not ready waits in the offline queue until Redis answers: for ever when REDIS_URL
+ * accepts connections and never answers, and a broker that failed to start there (or was asked to stop)
+ * never exited. Ready: QUIT, so that what was sent before it runs first, within REDIS_CLOSE_TIMEOUT_MS;
+ * otherwise, or past that, the connection is dropped.
+ */
+export async function closeRedis(redis: Redis): Promise<void> {
+  if (redis.status !== 'ready') {
+    redis.disconnect();
+    return;
+  }
+  await withTimeout(
+    redis.quit(),
+    REDIS_CLOSE_TIMEOUT_MS,
+    () => new CashewError('ERR_TIMEOUT', 'Redis did not answer QUIT'),
+  ).catch(() => redis.disconnect());
 }

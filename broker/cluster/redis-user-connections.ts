@@ -6,8 +6,10 @@
 // Two devices of one user connecting to two nodes at the same instant may both pass at the limit:
 // the bound holds to within the CONNECTs in flight.
 import type { Redis } from 'ioredis';
+import { CashewError, withTimeout } from '../../protocol/index.ts';
 import type { Logger } from '../log/logger.ts';
 import type { SharedUserConnections } from '../limits/connect-gate.ts';
+import { REDIS_CLOSE_TIMEOUT_MS } from './redis-connection.ts';
 
 const NODES = 'cashew:user-connection-nodes';
 const PREFIX = 'cashew:user-connections:';
@@ -71,7 +73,13 @@ export class RedisUserConnections implements SharedUserConnections {
   /** Stops renewing and removes this node's counts (its clients are gone). */
   async close(): Promise<void> {
     clearInterval(this.#renewal);
-    await this.#redis.del(this.#key).catch((error: unknown) => this.#failed(error));
+    // Bounded: with Redis away the DEL waits in the offline queue, and a stopping node must not wait
+    // for it (the hash expires three heartbeats after its last renewal).
+    await withTimeout(
+      this.#redis.del(this.#key),
+      REDIS_CLOSE_TIMEOUT_MS,
+      () => new CashewError('ERR_TIMEOUT', 'per-user connection counts not removed'),
+    ).catch((error: unknown) => this.#failed(error));
   }
 
   #count(userId: string, change: 1 | -1): void {

@@ -22,6 +22,7 @@ import {
   PRESENCE_KEYS as K,
   SETTLE_SCRIPT,
 } from './presence-scripts.ts';
+import { closeRedis } from '../cluster/redis-connection.ts';
 
 /** A node not heard from for this many heartbeats is dead (as aedes takes it for wills). */
 export const PRESENCE_DEAD_AFTER_HEARTBEATS = 3;
@@ -136,7 +137,7 @@ export class RedisPresenceStore implements PresenceStore {
           'presence: leave not written; the other nodes reap this one',
         ),
     );
-    await this.#redis.quit().catch(() => this.#redis.disconnect());
+    await closeRedis(this.#redis);
   }
 
   /** Users with a device on this node (a bound check for tests). */

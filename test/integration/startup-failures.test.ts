@@ -185,6 +185,17 @@ describe.concurrent(
       );
     });
 
+    it('REDIS_URL accepting connections and never answering: gives up after 10 s, naming it', async () => {
+      // Each connection is accepted and left without a reply. The admin connection's QUIT used to wait
+      // for Redis in the offline queue, for ever: the broker never exited, nor printed why.
+      const { port, server } = await busyPort();
+      held.push(server);
+      await expectStartFailure(
+        { REDIS_URL: `redis://127.0.0.1:${port}` },
+        `REDIS_URL: redis://127.0.0.1:${port} did not answer within 10 s`,
+      );
+    });
+
     it('HOST not an address of this machine', async () => {
       await expectStartFailure(
         { HOST: '192.0.2.1', DEV_TOKENS: 'false' },

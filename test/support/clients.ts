@@ -95,7 +95,8 @@ export interface Received {
 /** Records every message a client receives, and awaits one that matches (a barrier for "nothing else came"). */
 export function recordMessages(client: MqttClient): {
   readonly messages: Received[];
-  waitFor(topic: string, timeoutMs?: number): Promise<Received>;
+  /** The first message on `topic` (that `match` accepts, when given). */
+  waitFor(topic: string, timeoutMs?: number, match?: (message: Received) => boolean): Promise<Received>;
 } {
   const messages: Received[] = [];
   const waiters = new Set<(message: Received) => void>();
@@ -104,8 +105,12 @@ export function recordMessages(client: MqttClient): {
     messages.push(message);
     for (const waiter of waiters) waiter(message);
   });
-  function waitFor(topic: string, timeoutMs = 5000): Promise<Received> {
-    const seen = messages.find((message) => message.topic === topic);
+  function waitFor(
+    topic: string,
+    timeoutMs = 5000,
+    match: (message: Received) => boolean = () => true,
+  ): Promise<Received> {
+    const seen = messages.find((message) => message.topic === topic && match(message));
     if (seen !== undefined) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -113,7 +118,7 @@ export function recordMessages(client: MqttClient): {
         reject(new Error(`no message on ${topic}`));
       }, timeoutMs);
       const waiter = (message: Received): void => {
-        if (message.topic !== topic) return;
+        if (message.topic !== topic || !match(message)) return;
         clearTimeout(timer);
         waiters.delete(waiter);
         resolve(message);
