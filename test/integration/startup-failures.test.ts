@@ -84,6 +84,17 @@ async function busyPort(): Promise<{ port: number; server: Server }> {
   return { port: (server.address() as AddressInfo).port, server };
 }
 
+/**
+ * A loopback server that accepts every connection and never answers. What it is sent is read and
+ * dropped, so that a connection whose client has gone ends (unread data would hold it open, and
+ * `server.close()` with it).
+ */
+async function silentServer(): Promise<{ port: number; server: Server }> {
+  const server = createServer((socket) => socket.resume());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { port: (server.address() as AddressInfo).port, server };
+}
+
 /** A loopback port nobody listens on (bound once, then released). */
 async function deadPort(): Promise<number> {
   const { port, server } = await busyPort();
@@ -188,7 +199,7 @@ describe.concurrent(
     it('REDIS_URL accepting connections and never answering: gives up after 10 s, naming it', async () => {
       // Each connection is accepted and left without a reply. The admin connection's QUIT used to wait
       // for Redis in the offline queue, for ever: the broker never exited, nor printed why.
-      const { port, server } = await busyPort();
+      const { port, server } = await silentServer();
       held.push(server);
       await expectStartFailure(
         { REDIS_URL: `redis://127.0.0.1:${port}` },
