@@ -40,6 +40,17 @@ describe('patches/aedes+1.2.0.patch', () => {
     expect(emptyQueue).toContain('const outgoing = persistence.outgoingStream(client)');
     expect(emptyQueue).toMatch(/pipeline\(\s*outgoing,\s*through\(function clearQueue/);
   });
+
+  it('close() (lib/client.js) clears the QoS 2 receive state of admitted clients only', () => {
+    const source = readFileSync(join(aedesRoot, 'lib/client.js'), 'utf8');
+    expect(source).toContain(
+      "if (that.clean && that._authorized && typeof persistence?.cleanIncoming === 'function') {",
+    );
+    // Where aedes marks a client admitted (the authenticate callback), read by the condition above.
+    expect(readFileSync(join(aedesRoot, 'lib/handlers/connect.js'), 'utf8')).toMatch(
+      /if \(!err && successful\) \{\s*client\._authorized = true/,
+    );
+  });
 });
 
 // With the broker option `lightweightClients` (AEDES_PATCH_OPTIONS, set by Cashew only), each client
