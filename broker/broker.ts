@@ -25,6 +25,7 @@ import { createLogger, type Logger } from './log/logger.ts';
 import type { BrokerOptions } from './options.ts';
 import { trustListOf } from './net/proxy-protocol.ts';
 import { markAuthenticated } from './net/packet-size-guard.ts';
+import { destroyOpenConnections } from './net/connection-bounds.ts';
 import { ConnectGate } from './limits/connect-gate.ts';
 import { partitionedMemoryPersistence } from './aedes/persistence/partitioned-memory.ts';
 import { auditQueueDrops } from './aedes/persistence/session-queues.ts';
@@ -33,7 +34,12 @@ import { dropUnobservedSysEvents } from './aedes/sys-events.ts';
 import { AEDES_PATCH_OPTIONS, AEDES_TUNING } from './aedes/tuning.ts';
 import { createTokenVerifier } from './auth/verify.ts';
 import { createAdmin, type Admin } from './admin/admin.ts';
-import { countJwksFetch, countTokenCacheLookup, provideQueuedMessages } from './metrics/external.ts';
+import {
+  countJwksFetch,
+  countTokenCacheLookup,
+  provideQueuedMessages,
+  provideRedisWaiting,
+} from './metrics/external.ts';
 
 export type Ports = Partial<Record<ListenerName, number>>;
 
@@ -146,6 +152,7 @@ async function startParts(
     maxFiltersPerSubscribe: options.limits.maxFiltersPerSubscribe,
     publishRate: options.limits.publishRate,
     retained: cluster?.retained ?? memory.retained,
+    ...(cluster !== undefined && { backend: cluster }),
     observers: [connectionLog, presence],
     tokenRefreshIntervalMs: options.limits.tokenRefreshIntervalMs,
     bans: admin.bans,
@@ -154,6 +161,7 @@ async function startParts(
     cluster?.persistence ?? (deps.aedes?.persistence as SessionRemoval | undefined) ?? memory;
   // Redis mode: what is queued lives in Redis lists (counting them at every scrape would scan Redis).
   if (cluster === undefined) provideQueuedMessages(logger, () => memory.queues.stats().messages);
+  else provideRedisWaiting(logger, () => cluster.waitingCommands());
   const aedes = await Aedes.createBroker({
     ...AEDES_TUNING,
     ...AEDES_PATCH_OPTIONS,
@@ -240,11 +248,17 @@ async function startParts(
       const stopped = Promise.all(listeners.map((listener) => listener.close()));
       tls.resumption.tickets?.close();
       await cluster?.leave();
-      await sessionExpiry.close();
-      await new Promise<void>((resolve) => aedes.close(() => resolve()));
-      await presence.close();
-      await cluster?.close();
-      await admin.close();
+      // With Redis away these wait for answers that do not come: the stop waits only while it answers.
+      const whileRedisAnswers = (work: Promise<unknown>): Promise<boolean> =>
+        cluster === undefined ? work.then(() => true) : cluster.whileAnswering(work);
+      await whileRedisAnswers(sessionExpiry.close());
+      const aedesClosed = new Promise<void>((resolve) => aedes.close(() => resolve()));
+      if (!(await whileRedisAnswers(aedesClosed))) {
+        const destroyed = destroyOpenConnections(sink);
+        logger.warn({ destroyed }, 'connections closed without their session writes (Redis away)');
+      }
+      // Each bounded on its own (a Redis away is not waited for), so run side by side.
+      await Promise.all([presence.close(), cluster?.close(), admin.close()]);
       pools.close();
       await stopped;
       logger.info({ node: aedes.id }, 'cashew broker stopped');

@@ -49,6 +49,8 @@ export const ERROR_CODES = {
   ERR_CONNECT_RATE: 'too many CONNECTs from one source address',
   ERR_FLAPPING: 'the client id reconnects in a loop and is refused for a while',
   ERR_TOO_MANY_CONNECTIONS: 'the broker or the user holds the most connections allowed',
+  ERR_REDIS_UNAVAILABLE:
+    'Redis, through which the cluster shares sessions and messages, is away or not answering',
   // bans and revocations (CONNECT refused with return code 5, or the live connection closed)
   ERR_BANNED: 'the user, client id or source address is banned by an operator',
   ERR_TOKEN_REVOKED:

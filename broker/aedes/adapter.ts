@@ -46,6 +46,11 @@ export interface AdapterContext extends ClientLimitsOptions {
   readonly observers?: readonly ClientObserver[];
   /** Least time between two in-band token refreshes of one connection, ms. */
   readonly tokenRefreshIntervalMs: number;
+  /**
+   * What sessions and messages are shared through (Redis, in cluster mode): while it cannot serve,
+   * every CONNECT is refused at once with CONNACK 3, before the gate counts it or a token is checked.
+   */
+  readonly backend?: { unavailable(): string | undefined };
   /** Bans and revocations, checked once the token is verified (broker/bans/ban-guard.ts). */
   readonly bans?: { admit(client: Client, identity: Identity): void };
 }
@@ -67,7 +72,7 @@ export interface Adapter {
 }
 
 export function createAdapter(context: AdapterContext): Adapter {
-  const { verifier, logger, pools, gate, retained } = context;
+  const { verifier, logger, pools, gate, retained, backend } = context;
   const limits = new ClientLimits(context, (client, clientId, over) =>
     refuse('limit', client, lifecycle.identityOf(client), over.code, over.reason, { clientId }),
   );
@@ -140,6 +145,15 @@ export function createAdapter(context: AdapterContext): Adapter {
   };
 
   const authenticate: AedesHooks['authenticate'] = (client, _username, password, done) => {
+    // Redis away: nothing of this CONNECT could be served, and its commands would wait for ever. Not
+    // counted by the gate, so that a fleet retrying through an outage is not taken for flapping.
+    const away = backend?.unavailable();
+    if (away !== undefined) {
+      const returnCode = returnCodeOf('ERR_REDIS_UNAVAILABLE');
+      refuse('connect', client, undefined, 'ERR_REDIS_UNAVAILABLE', away, { returnCode });
+      done(Object.assign(new Error(away), { returnCode }), false);
+      return;
+    }
     // Before any signature is checked: the source address' rate, flapping, the total.
     const early = gate.admitConnect(remoteAddressOf(client), client.id, Date.now());
     if (early !== undefined) {

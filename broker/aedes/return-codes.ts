@@ -25,6 +25,7 @@ export function returnCodeOf(code: ErrorCode): ReturnCode {
     case 'ERR_CLIENT_ID_MISMATCH':
       return RETURN_CODES.IDENTIFIER_REJECTED;
     case 'ERR_JWKS_UNAVAILABLE':
+    case 'ERR_REDIS_UNAVAILABLE':
     case 'ERR_CONNECT_RATE':
     case 'ERR_FLAPPING':
     case 'ERR_TOO_MANY_CONNECTIONS':

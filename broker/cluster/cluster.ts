@@ -18,7 +18,14 @@ import type { Logger } from '../log/logger.ts';
 import type { BrokerOptions } from '../options.ts';
 import { brokerIdOf, clusterNodeId, nodeIdOf } from './node-id.ts';
 import { ClusterPoolCoordinator } from '../pools/pool-coordinator.ts';
-import { closeRedis, connectRedis, redactedUrl, redisReady } from './redis-connection.ts';
+import {
+  closeRedis,
+  connectRedis,
+  redactedUrl,
+  redisReady,
+  redisTrouble,
+  waitingCommands,
+} from './redis-connection.ts';
 import { redisEmitter } from './redis-emitter.ts';
 import { redisPersistence } from './redis-persistence.ts';
 import { capSessionQueues } from './redis-queue-cap.ts';
@@ -29,6 +36,8 @@ import { auditQueueDrops } from '../aedes/persistence/session-queues.ts';
 import { RedisRetainedQuota } from './redis-retained-limits.ts';
 import type { RetainedQuota } from '../limits/retained-quota.ts';
 
+/** How often a stop waiting on Redis checks that Redis is still there to wait for. */
+const STOP_CHECK_MS = 250;
 /** Brokers heard within this long before an outage are taken as alive when Redis is back. */
 const REMEMBER_BROKERS_MS = 24 * 60 * 60_000;
 const noop = (): void => {};
@@ -51,9 +60,23 @@ export interface Cluster {
   readonly retained: RetainedQuota;
   /** Wires the cluster's logs and recovery to a started aedes. */
   attach(aedes: Aedes): void;
+  /**
+   * Why Redis cannot serve a CONNECT now (a connection down, or Redis not answering), or undefined. A
+   * CONNECT is then refused at once (ERR_REDIS_UNAVAILABLE, CONNACK 3) instead of leaving its
+   * commands queued until Redis is back and the device waiting for a CONNACK that does not come.
+   */
+  unavailable(): string | undefined;
+  /** Commands of the cluster's connections waiting for Redis (`cashew_redis_commands_waiting`). */
+  waitingCommands(): number;
+  /**
+   * Waits for `work` (a step of a stop that waits on Redis) while Redis answers: resolves true when it
+   * is done, false (not waiting any longer) when Redis is found unavailable, checked every
+   * STOP_CHECK_MS.
+   */
+  whileAnswering(work: Promise<unknown>): Promise<boolean>;
   /** Call before aedes.close(): tells the other nodes this one's handler pools are gone. */
   leave(): Promise<void>;
-  /** Call after aedes.close(): closes the persistence connection. */
+  /** Call after aedes.close(): closes the persistence connection (and the emitter's, if still open). */
   close(): Promise<void>;
 }
 
@@ -145,10 +168,47 @@ export async function startCluster(
 
   const userConnections = new RedisUserConnections(persistenceConnection, brokerId, heartbeatMs, log);
 
+  function unavailable(): string | undefined {
+    const now = Date.now();
+    for (const connection of connections) {
+      const trouble = redisTrouble(connection, now);
+      if (trouble !== undefined) return trouble;
+    }
+    return undefined;
+  }
+
+  let gaveUp = false;
+  async function whileAnswering(work: Promise<unknown>): Promise<boolean> {
+    const done = work.then(
+      () => true,
+      () => true,
+    );
+    for (;;) {
+      let timer: NodeJS.Timeout | undefined;
+      const checked = new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), STOP_CHECK_MS);
+      });
+      const finished = await Promise.race([done, checked]);
+      clearTimeout(timer);
+      if (finished) return true;
+      const trouble = unavailable();
+      if (trouble !== undefined) {
+        if (!gaveUp) log.warn({ reason: trouble }, 'stopping without waiting for Redis');
+        gaveUp = true;
+        return false;
+      }
+    }
+  }
+
   async function close(): Promise<void> {
     await userConnections.close();
-    // aedes.close() quits the emitter's two connections but leaves the persistence one open.
-    await closeRedis(persistenceConnection);
+    // aedes.close() quits the emitter's two connections (unless the stop stopped waiting for it, Redis
+    // away: they are closed here then) but leaves the persistence one open.
+    await Promise.all(
+      connections
+        .filter((connection) => connection.status !== 'end')
+        .map((connection) => closeRedis(connection)),
+    );
   }
 
   return {
@@ -161,7 +221,10 @@ export async function startCluster(
     pools,
     retained: new RedisRetainedQuota(persistenceConnection, options.limits.retained),
     attach,
-    leave: () => pools.close(),
+    unavailable,
+    waitingCommands: () => connections.reduce((sum, connection) => sum + waitingCommands(connection), 0),
+    whileAnswering,
+    leave: () => whileAnswering(pools.close()).then(() => undefined),
     close,
   };
 }

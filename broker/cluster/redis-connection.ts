@@ -5,6 +5,9 @@
 // putWill/delWill, the LREM of a stale queue entry). When one fails — the connection quit while the
 // broker stops, after a client's will — its rejection had no handler, and Node ends a process on an
 // unhandled rejection. Every command's promise gets a handler here; whoever awaits it still gets the error.
+// The same handler counts the commands waiting for an answer, so that the broker can tell a Redis that
+// is away or stalled (it then refuses CONNECTs at once instead of queueing their commands for ever) and
+// an operator can see the backlog (`cashew_redis_commands_waiting`).
 import { Redis, type Command } from 'ioredis';
 import { CashewError, withTimeout } from '../../protocol/index.ts';
 import type { Logger } from '../log/logger.ts';
@@ -15,6 +18,8 @@ export const REDIS_MAX_RETRY_DELAY_MS = 1000;
 export const REDIS_START_TIMEOUT_MS = 10_000;
 /** How long a closing connection waits for Redis to answer (its QUIT, a last write) before it is dropped. */
 export const REDIS_CLOSE_TIMEOUT_MS = 2_000;
+/** Commands waiting this long with none answered: Redis is stalled (up, connected, not answering). */
+export const REDIS_STALL_MS = 5_000;
 
 export type RedisRole = 'persistence' | 'publish' | 'subscribe' | 'presence' | 'admin';
 
@@ -34,6 +39,16 @@ export function redactedUrl(url: string): string {
   }
 }
 
+/** Commands of one connection sent (or queued while it is away) and not answered yet. */
+interface Backlog {
+  readonly role: RedisRole;
+  waiting: number;
+  /** The last answer, or when the first of the waiting commands was sent after none waited. */
+  progressAt: number;
+}
+
+const backlogs = new WeakMap<Redis, Backlog>();
+
 export function connectRedis(
   url: string,
   role: RedisRole,
@@ -48,8 +63,21 @@ export function connectRedis(
     retryStrategy: (attempt) => Math.min(attempt * 100, REDIS_MAX_RETRY_DELAY_MS),
   });
   const send = redis.sendCommand.bind(redis);
+  const backlog: Backlog = { role, waiting: 0, progressAt: Date.now() };
+  backlogs.set(redis, backlog);
+  const answered = (): void => {
+    backlog.waiting -= 1;
+    backlog.progressAt = Date.now();
+  };
+  // ioredis sends a command queued while Redis was away through sendCommand again once it is back.
+  const counted = new WeakSet<Command>();
   redis.sendCommand = (command: Command, stream?: Parameters<Redis['sendCommand']>[1]): unknown => {
-    command.promise.catch(() => undefined);
+    if (!counted.has(command)) {
+      counted.add(command);
+      if (backlog.waiting === 0) backlog.progressAt = Date.now();
+      backlog.waiting += 1;
+      command.promise.then(answered, answered);
+    }
     return send(command, stream);
   };
   let down: { since: number } | undefined;
@@ -71,6 +99,31 @@ export function connectRedis(
     events.onRecovered?.();
   });
   return redis;
+}
+
+/** Commands `redis` (made by connectRedis) has sent or queued and not had answered. */
+export function waitingCommands(redis: Redis): number {
+  return backlogs.get(redis)?.waiting ?? 0;
+}
+
+/**
+ * Why `redis` cannot serve a client now, or undefined when it can: the connection is not ready (Redis
+ * stopped, unreachable, restarting), or commands have waited REDIS_STALL_MS with none answered (Redis
+ * up and connected but not answering: paused, swapping, a long script).
+ */
+export function redisTrouble(redis: Redis, now: number): string | undefined {
+  const backlog = backlogs.get(redis);
+  const role = backlog?.role ?? 'connection';
+  if (redis.status !== 'ready') return `Redis ${role} connection is ${redis.status}`;
+  if (backlog === undefined || backlog.waiting === 0) return undefined;
+  const silentMs = now - backlog.progressAt;
+  if (silentMs < REDIS_STALL_MS) return undefined;
+  return `Redis has answered none of ${backlog.waiting} ${role} commands for ${Math.floor(silentMs / 1000)} s`;
+}
+
+/** Whether `redis` is connected and answering (no redisTrouble): worth waiting on for a last write. */
+export function redisAnswers(redis: Redis): boolean {
+  return redisTrouble(redis, Date.now()) === undefined;
 }
 
 export interface ReadyWait {
@@ -115,11 +168,12 @@ export function redisReady(redis: Redis, url: string, wait: ReadyWait = {}): Pro
  * Closes a connection without waiting on a Redis that does not answer. A QUIT (or any command) on a
  * connection that is not ready waits in the offline queue until Redis answers: for ever when REDIS_URL
  * accepts connections and never answers, and a broker that failed to start there (or was asked to stop)
- * never exited. Ready: QUIT, so that what was sent before it runs first, within REDIS_CLOSE_TIMEOUT_MS;
- * otherwise, or past that, the connection is dropped.
+ * never exited. Ready and answering: QUIT, so that what was sent before it runs first, within
+ * REDIS_CLOSE_TIMEOUT_MS; otherwise (not ready, or stalled: redisTrouble), or past that, the
+ * connection is dropped.
  */
 export async function closeRedis(redis: Redis): Promise<void> {
-  if (redis.status !== 'ready') {
+  if (!redisAnswers(redis)) {
     redis.disconnect();
     return;
   }

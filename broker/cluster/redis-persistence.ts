@@ -90,7 +90,12 @@ export function redisPersistence(
   persistence.removeSubscriptions = (client, topics) => inTurn(client, () => remove(client, topics));
 
   const retainedFor = persistence.createRetainedStreamCombi.bind(persistence);
-  persistence.createRetainedStreamCombi = (filters) => {
+  // aedes pipes this stream into the subscriber without an 'error' listener: a lookup that fails (its
+  // connection dropped by a stop that could not wait for Redis) was an unhandled 'error', and the
+  // process died. The subscriber misses its retained messages, as it would with Redis away.
+  const onRetainedError = (error: Error): void =>
+    logger.warn({ err: error.message }, 'retained messages not read from Redis');
+  const retainedStream = (filters: string[]): Readable => {
     if (!filters.some(prefixHoldsPatternCharacter)) return retainedFor(filters);
     const levels = filters.map((filter) => filter.split('/'));
     const everything = retainedFor([...filters, SCAN_EVERY_RETAINED]);
@@ -101,6 +106,7 @@ export function redisPersistence(
       })(),
     );
   };
+  persistence.createRetainedStreamCombi = (filters) => retainedStream(filters).on('error', onRetainedError);
   indexRetained(persistence, conn, logger); // retained messages counted per partition (redis-retained-limits.ts)
   return persistence;
 }

@@ -9,7 +9,7 @@ import type { Redis } from 'ioredis';
 import { CashewError, withTimeout } from '../../protocol/index.ts';
 import type { Logger } from '../log/logger.ts';
 import type { SharedUserConnections } from '../limits/connect-gate.ts';
-import { REDIS_CLOSE_TIMEOUT_MS } from './redis-connection.ts';
+import { REDIS_CLOSE_TIMEOUT_MS, redisAnswers } from './redis-connection.ts';
 
 const NODES = 'cashew:user-connection-nodes';
 const PREFIX = 'cashew:user-connections:';
@@ -52,6 +52,9 @@ export class RedisUserConnections implements SharedUserConnections {
     this.#ttlMs = 3 * heartbeatMs;
     this.#logger = logger;
     this.#renewal = setInterval(() => {
+      // Not queued while Redis is away (one more command per heartbeat for as long as it is gone):
+      // the first heartbeat after it is back renews the hash.
+      if (this.#redis.status !== 'ready') return;
       this.#redis.pexpire(this.#key, this.#ttlMs).catch((error: unknown) => this.#failed(error));
     }, heartbeatMs);
     this.#renewal.unref();
@@ -73,6 +76,7 @@ export class RedisUserConnections implements SharedUserConnections {
   /** Stops renewing and removes this node's counts (its clients are gone). */
   async close(): Promise<void> {
     clearInterval(this.#renewal);
+    if (!redisAnswers(this.#redis)) return; // Redis away or stalled: the hash expires by itself
     // Bounded: with Redis away the DEL waits in the offline queue, and a stopping node must not wait
     // for it (the hash expires three heartbeats after its last renewal).
     await withTimeout(

@@ -1,5 +1,5 @@
 // Metrics whose events happen in modules owned elsewhere (token verification, in-band token refresh,
-// the offline queue). Each has one small function here, keyed by the broker's logger — the one object
+// the offline queue, Redis' backlog). Each has one small function here, keyed by the broker's logger — the one object
 // every part of a broker already holds — so that wiring one is a single call where the event happens.
 // Until a module calls its function the series stays at zero (docs/operations.md says which).
 import { Counter, Gauge, type Registry } from 'prom-client';
@@ -12,12 +12,14 @@ export interface ExternalMetrics {
   /** Bound once per result: a lookup happens at every CONNECT. */
   readonly tokenCacheLookups: Readonly<Record<'hit' | 'miss', Counter.Internal>>;
   readonly queuedMessages: Gauge;
+  readonly redisWaiting: Gauge;
   readonly dropped: Counter<'reason'>;
 }
 
 const byLogger = new WeakMap<Logger, ExternalMetrics>();
 const jwksFetchedAtByLogger = new WeakMap<Logger, number>();
 const queuedCounts = new WeakMap<Logger, () => number>();
+const redisWaitingCounts = new WeakMap<Logger, () => number>();
 
 function bindResults(counter: Counter<'result'>): Record<'hit' | 'miss', Counter.Internal> {
   return { hit: counter.labels('hit'), miss: counter.labels('miss') };
@@ -67,6 +69,15 @@ export function registerExternalMetrics(
         if (count !== undefined) this.set(count());
       },
     }),
+    redisWaiting: new Gauge({
+      name: 'cashew_redis_commands_waiting',
+      help: 'Commands the cluster sent to Redis (or queued while it is away) and has no answer to yet',
+      registers: [registry],
+      collect() {
+        const count = redisWaitingCounts.get(logger);
+        if (count !== undefined) this.set(count());
+      },
+    }),
     dropped,
   };
   byLogger.set(logger, metrics);
@@ -93,6 +104,11 @@ export function countTokenCacheLookup(logger: Logger, result: 'hit' | 'miss'): v
 /** Queued messages for offline sessions, read at scrape time from `count`. */
 export function provideQueuedMessages(logger: Logger, count: () => number): void {
   queuedCounts.set(logger, count);
+}
+
+/** Commands waiting for Redis (cluster mode), read at scrape time from `count`. */
+export function provideRedisWaiting(logger: Logger, count: () => number): void {
+  redisWaitingCounts.set(logger, count);
 }
 
 /** A message dropped from an offline queue (full, expired session). */

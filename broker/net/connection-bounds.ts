@@ -1,5 +1,6 @@
 // What every listener does with a new connection before and while aedes serves it: handshake
-// timeouts (TLS ClientHello, HTTP upgrade) and the maximum packet size, each refusal audited.
+// timeouts (TLS ClientHello, HTTP upgrade) and the maximum packet size, each refusal audited; and the
+// set of open connections, which a stop that cannot wait for aedes destroys.
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -16,10 +17,14 @@ export interface MqttSink {
   readonly logger: Logger;
 }
 
-/** What the packet-size guards of one sink share: its limits and its audit callback. */
+/** What the connections of one sink share: the packet-size limits and audit callback, the open set. */
 interface SinkGuarding {
   readonly limits: PacketSizeLimits;
   readonly onOversize: (oversize: Oversize) => void;
+  /** MQTT connections handed to aedes and not closed yet. */
+  readonly open: Set<Duplex>;
+  /** The one 'close' listener of every connection (no closure per connection). */
+  readonly forget: (this: Duplex) => void;
 }
 
 /** Made once per sink, not per connection (docs/memory-per-connection.md). */
@@ -29,7 +34,12 @@ function guardingOf(sink: MqttSink): SinkGuarding {
   let shared = guarding.get(sink);
   if (shared !== undefined) return shared;
   const { maxConnectPacketSize, maxPacketSize } = sink.limits;
+  const open = new Set<Duplex>();
   shared = {
+    open,
+    forget(this: Duplex) {
+      open.delete(this);
+    },
     limits: { beforeAuthentication: maxConnectPacketSize, afterAuthentication: maxPacketSize },
     onOversize: ({ declared, limit, authenticated, address }) =>
       auditRefusal(sink.logger, {
@@ -53,8 +63,23 @@ export function acceptMqtt(
   request?: IncomingMessage,
 ): void {
   sink.aedes.handle(stream, request);
-  const { limits, onOversize } = guardingOf(sink);
+  const { limits, onOversize, open, forget } = guardingOf(sink);
   guardPacketSize(stream, limits, onOversize, address);
+  open.add(stream);
+  stream.on('close', forget);
+}
+
+/**
+ * Destroys every MQTT connection of `sink` still open. For a stop that gives up waiting for aedes'
+ * own close (Redis away: aedes closes each client only after Redis answered its last writes), so
+ * that no socket outlives the broker; returns how many were destroyed.
+ */
+export function destroyOpenConnections(sink: MqttSink): number {
+  const { open } = guardingOf(sink);
+  const count = open.size;
+  for (const stream of open) stream.destroy();
+  open.clear();
+  return count;
 }
 
 /**

@@ -22,7 +22,7 @@ import {
   PRESENCE_KEYS as K,
   SETTLE_SCRIPT,
 } from './presence-scripts.ts';
-import { closeRedis } from '../cluster/redis-connection.ts';
+import { closeRedis, redisAnswers } from '../cluster/redis-connection.ts';
 
 /** A node not heard from for this many heartbeats is dead (as aedes takes it for wills). */
 export const PRESENCE_DEAD_AFTER_HEARTBEATS = 3;
@@ -129,6 +129,8 @@ export class RedisPresenceStore implements PresenceStore {
     clearInterval(this.#timer);
     this.#announce = () => undefined;
     this.#local.clear();
+    // Redis away: nothing to wait for (the other nodes reap this one).
+    if (!redisAnswers(this.#redis)) return closeRedis(this.#redis);
     const leave = this.#redis.eval(LEAVE_SCRIPT, 4, K.nodes, this.#nodeKey, K.users, K.pending, this.#self);
     await withTimeout(leave, LEAVE_TIMEOUT_MS, () => new CashewError('ERR_TIMEOUT', 'presence leave')).catch(
       (error: unknown) =>

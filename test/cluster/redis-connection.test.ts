@@ -1,8 +1,18 @@
 // A cluster Redis connection never turns a failed command that nobody awaits into an unhandled
-// rejection (Node ends the process on one): aedes-persistence-redis sends some without awaiting.
+// rejection (Node ends the process on one): aedes-persistence-redis sends some without awaiting. Nor
+// does a retained-message lookup that fails become an unhandled 'error' event (aedes pipes that
+// stream without a listener).
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { connectRedis, redisReady } from '../../broker/cluster/redis-connection.ts';
+import {
+  connectRedis,
+  redisReady,
+  redisTrouble,
+  waitingCommands,
+} from '../../broker/cluster/redis-connection.ts';
+import { redisPersistence } from '../../broker/cluster/redis-persistence.ts';
 import { createLogger } from '../../broker/index.ts';
+import { LogLines } from '../support/log-lines.ts';
 import { startTestRedis, type TestRedis } from './support/redis.ts';
 
 let redis: TestRedis;
@@ -33,5 +43,33 @@ it('handles the rejection of a command sent after QUIT, and still rejects it for
     expect(unhandled).toEqual([]);
   } finally {
     process.off('unhandledRejection', onUnhandled);
+  }
+});
+
+it('a retained lookup cut by a dropped connection ends in a logged error, not an unhandled one', async () => {
+  const log = new LogLines();
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      log.feed(chunk.toString('utf8'));
+      callback();
+    },
+  });
+  const logger = createLogger('warn', sink);
+  const connection = connectRedis(redis.url, 'persistence', 'test', logger);
+  await redisReady(connection, redis.url);
+  const persistence = redisPersistence(connection, logger);
+  redis.pause();
+  try {
+    // As aedes' SUBSCRIBE handler does: piped, no 'error' listener of its own.
+    const lookup = persistence.createRetainedStreamCombi(['r/#', 'r/[x]/+']);
+    lookup.pipe(new Writable({ objectMode: true, write: (_packet, _encoding, done) => done() }));
+    await expect.poll(() => waitingCommands(connection)).toBeGreaterThan(0);
+    expect(redisTrouble(connection, Date.now())).toBeUndefined(); // waiting, not stalled yet
+    connection.disconnect(); // what a stop that stops waiting for Redis does
+    const line = await log.waitFor((entry) => entry.msg === 'retained messages not read from Redis', 5000);
+    expect(line.err).toBe('Connection is closed.');
+    expect(waitingCommands(connection)).toBe(0);
+  } finally {
+    redis.resume();
   }
 });

@@ -50,6 +50,10 @@ export interface TestRedis {
   stop(hard?: boolean): Promise<void>;
   /** Starts it again on the same port. */
   start(): Promise<void>;
+  /** SIGSTOP: redis-server keeps its connections and answers nothing (a stalled Redis). */
+  pause(): void;
+  /** SIGCONT after pause(). */
+  resume(): void;
   /** Stops it and removes its directory (afterAll). */
   dispose(): Promise<void>;
 }
@@ -75,6 +79,11 @@ export async function startTestRedis(attempt = 1): Promise<TestRedis> {
     await stopping?.stop({ signal: hard ? 'SIGKILL' : 'SIGTERM', timeoutMs: 5000 });
   }
 
+  function signal(name: 'SIGSTOP' | 'SIGCONT'): void {
+    if (server === undefined) throw new Error('redis-server is not running');
+    process.kill(server.pid, name);
+  }
+
   try {
     await start();
   } catch (error) {
@@ -87,7 +96,10 @@ export async function startTestRedis(attempt = 1): Promise<TestRedis> {
     url: `redis://127.0.0.1:${port}`,
     start,
     stop,
+    pause: () => signal('SIGSTOP'),
+    resume: () => signal('SIGCONT'),
     async dispose() {
+      if (server !== undefined) signal('SIGCONT'); // a paused server would not stop
       await stop(true);
       rmSync(dir, { recursive: true, force: true });
     },
