@@ -1,7 +1,8 @@
 // The aedes broker internals Cashew reads or changes (checked against aedes 1.2.0, aedes.js and
 // types/instance.d.ts). Pinned by test/unit/aedes-boundary/broker-internals.test.ts, which fails when an upgrade moves
 // one of them.
-import type { Aedes } from 'aedes';
+import type { Duplex } from 'node:stream';
+import type { Aedes, Client } from 'aedes';
 
 /** The fields read below, as aedes 1.2 sets them on the instance. */
 interface BrokerInternals {
@@ -20,6 +21,14 @@ function internals(aedes: Aedes): BrokerInternals {
 /** Whether a client with this id is connected to this broker instance (`aedes.clients`). */
 export function hasLocalClient(aedes: Aedes, clientId: string): boolean {
   return internals(aedes).clients[clientId] !== undefined;
+}
+
+/** The connection of every client registered with this instance (`aedes.clients`). */
+export function localConnections(aedes: Aedes): Duplex[] {
+  const connections: Duplex[] = [];
+  for (const client of Object.values(internals(aedes).clients))
+    if (client !== undefined) connections.push((client as Client).conn);
+  return connections;
 }
 
 /**

@@ -1,6 +1,6 @@
 // What every listener does with a new connection before and while aedes serves it: handshake
 // timeouts (TLS ClientHello, HTTP upgrade) and the maximum packet size, each refusal audited; and the
-// set of open connections, which a stop that cannot wait for aedes destroys.
+// connections a stop that cannot wait for aedes destroys.
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -8,6 +8,7 @@ import type { Aedes } from 'aedes';
 import type { Limits } from '../limits/limits.ts';
 import { auditRefusal } from '../log/audit.ts';
 import type { Logger } from '../log/logger.ts';
+import { localConnections } from '../aedes/broker-internals.ts';
 import { guardPacketSize, type Oversize, type PacketSizeLimits } from './packet-size-guard.ts';
 
 /** Where listeners hand MQTT connections, with the bounds that apply to them. */
@@ -17,15 +18,22 @@ export interface MqttSink {
   readonly logger: Logger;
 }
 
-/** What the connections of one sink share: the packet-size limits and audit callback, the open set. */
+/** What the connections of one sink share: the packet-size limits and audit callback, the unadmitted. */
 interface SinkGuarding {
   readonly limits: PacketSizeLimits;
   readonly onOversize: (oversize: Oversize) => void;
-  /** MQTT connections handed to aedes and not closed yet. */
-  readonly open: Set<Duplex>;
-  /** The one 'close' listener of every connection (no closure per connection). */
-  readonly forget: (this: Duplex) => void;
+  /**
+   * Connections handed to aedes that it has not registered (no CONNACK 0 yet), which aedes' own close
+   * does not know of. Left when aedes registers the client (its 'client' event); closed ones are
+   * pruned as the set doubles, so that an idle connection costs nothing here and no connection
+   * carries a listener of this.
+   */
+  readonly unadmitted: Set<Duplex>;
+  pruneAt: number;
 }
+
+/** The size from which the set of unadmitted connections is first pruned of closed ones. */
+const PRUNE_FROM = 64;
 
 /** Made once per sink, not per connection (docs/memory-per-connection.md). */
 const guarding = new WeakMap<MqttSink, SinkGuarding>();
@@ -34,12 +42,11 @@ function guardingOf(sink: MqttSink): SinkGuarding {
   let shared = guarding.get(sink);
   if (shared !== undefined) return shared;
   const { maxConnectPacketSize, maxPacketSize } = sink.limits;
-  const open = new Set<Duplex>();
+  const unadmitted = new Set<Duplex>();
+  sink.aedes.on('client', (client) => unadmitted.delete(client.conn));
   shared = {
-    open,
-    forget(this: Duplex) {
-      open.delete(this);
-    },
+    unadmitted,
+    pruneAt: PRUNE_FROM,
     limits: { beforeAuthentication: maxConnectPacketSize, afterAuthentication: maxPacketSize },
     onOversize: ({ declared, limit, authenticated, address }) =>
       auditRefusal(sink.logger, {
@@ -63,23 +70,34 @@ export function acceptMqtt(
   request?: IncomingMessage,
 ): void {
   sink.aedes.handle(stream, request);
-  const { limits, onOversize, open, forget } = guardingOf(sink);
-  guardPacketSize(stream, limits, onOversize, address);
-  open.add(stream);
-  stream.on('close', forget);
+  const shared = guardingOf(sink);
+  guardPacketSize(stream, shared.limits, shared.onOversize, address);
+  const { unadmitted } = shared;
+  unadmitted.add(stream);
+  if (unadmitted.size >= shared.pruneAt) {
+    for (const held of unadmitted) if (held.destroyed) unadmitted.delete(held);
+    shared.pruneAt = Math.max(PRUNE_FROM, 2 * unadmitted.size);
+  }
+}
+
+/** Connections of `sink` in the unadmitted set now, closed ones not yet pruned included (a bound check). */
+export function unadmittedConnections(sink: MqttSink): number {
+  return guardingOf(sink).unadmitted.size;
 }
 
 /**
- * Destroys every MQTT connection of `sink` still open. For a stop that gives up waiting for aedes'
- * own close (Redis away: aedes closes each client only after Redis answered its last writes), so
+ * Destroys every MQTT connection of `sink` still open: the clients aedes registered and those it has
+ * not. For a stop that gives up waiting for aedes' own close (Redis away: aedes closes each client
+ * only after Redis answered its last writes, and a CONNECT in progress may wait on Redis too), so
  * that no socket outlives the broker; returns how many were destroyed.
  */
 export function destroyOpenConnections(sink: MqttSink): number {
-  const { open } = guardingOf(sink);
-  const count = open.size;
+  const { unadmitted } = guardingOf(sink);
+  const open = new Set(localConnections(sink.aedes));
+  for (const stream of unadmitted) if (!stream.destroyed) open.add(stream);
+  unadmitted.clear();
   for (const stream of open) stream.destroy();
-  open.clear();
-  return count;
+  return open.size;
 }
 
 /**

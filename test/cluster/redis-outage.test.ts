@@ -6,6 +6,7 @@
 import type { MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { REDIS_STALL_MS } from '../../broker/cluster/redis-connection.ts';
+import { nextEvent } from '../support/bare-aedes.ts';
 import { startTestBroker, type TestBroker } from '../support/broker.ts';
 import { adminCall } from '../support/admin.ts';
 import {
@@ -154,6 +155,14 @@ describe('a stop while Redis is away', () => {
         await broker.waitForLog((line) => line.msg === 'Redis connection lost; retrying');
       } else {
         redis.pause();
+        // A CONNECT sent before the stall is established waits on Redis, unknown to aedes' own close.
+        // (mqtt.js writes the CONNECT as the socket opens; nothing on the broker's side marks it
+        // waiting, so it is given 200 ms to arrive: it is closed all the same if it has not.)
+        const waiting = device(broker, 'mqtts', 'late', { connectTimeout: 60_000 });
+        await nextEvent(waiting.stream, 'secureConnect');
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        expect(waiting.connected).toBe(false);
+        devices.push(waiting);
       }
       const closedAll = Promise.all(devices.map((client) => closed(client, 30_000)));
       const startedAt = Date.now();

@@ -79,6 +79,7 @@ export async function startTestRedis(attempt = 1): Promise<TestRedis> {
     await stopping?.stop({ signal: hard ? 'SIGKILL' : 'SIGTERM', timeoutMs: 5000 });
   }
 
+  let paused = false;
   function signal(name: 'SIGSTOP' | 'SIGCONT'): void {
     if (server === undefined) throw new Error('redis-server is not running');
     process.kill(server.pid, name);
@@ -96,10 +97,16 @@ export async function startTestRedis(attempt = 1): Promise<TestRedis> {
     url: `redis://127.0.0.1:${port}`,
     start,
     stop,
-    pause: () => signal('SIGSTOP'),
-    resume: () => signal('SIGCONT'),
+    pause: () => {
+      signal('SIGSTOP');
+      paused = true;
+    },
+    resume: () => {
+      signal('SIGCONT');
+      paused = false;
+    },
     async dispose() {
-      if (server !== undefined) signal('SIGCONT'); // a paused server would not stop
+      if (paused && server !== undefined) signal('SIGCONT'); // a paused server would not stop
       await stop(true);
       rmSync(dir, { recursive: true, force: true });
     },

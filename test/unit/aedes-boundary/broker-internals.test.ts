@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   hasLocalClient,
+  localConnections,
   onBrokerError,
   persistenceOf,
   skipPublications,
@@ -27,6 +28,18 @@ describe('broker-internals.ts (aedes 1.2 aedes.js)', () => {
     await client.endAsync();
     await gone;
     expect(hasLocalClient(bare.aedes, 'h1')).toBe(false);
+  });
+
+  it('localConnections: the connection of each registered client, which destroying closes', async () => {
+    const bare = await start();
+    const first = await connect(bare.tcpUrl, { clientId: 'c1' });
+    const second = await connect(bare.tcpUrl, { clientId: 'c2' });
+    const connections = localConnections(bare.aedes);
+    expect(connections).toHaveLength(2);
+    const gone = Promise.all([first, second].map((client) => nextEvent(client, 'close')));
+    for (const connection of connections) connection.destroy();
+    await gone;
+    await expect.poll(() => localConnections(bare.aedes)).toEqual([]);
   });
 
   it('persistenceOf: the persistence aedes runs on', async () => {
