@@ -24,6 +24,8 @@ import {
   redactedUrl,
   redisReady,
   redisTrouble,
+  REDIS_CLOSE_TIMEOUT_MS,
+  REDIS_STALL_MS,
   waitingCommands,
 } from './redis-connection.ts';
 import { redisEmitter } from './redis-emitter.ts';
@@ -61,17 +63,18 @@ export interface Cluster {
   /** Wires the cluster's logs and recovery to a started aedes. */
   attach(aedes: Aedes): void;
   /**
-   * Why Redis cannot serve a CONNECT now (a connection down, or Redis not answering), or undefined. A
+   * Why Redis cannot serve a CONNECT now (a connection down, or commands unanswered for `stallMs`,
+   * REDIS_STALL_MS by default), or undefined. A
    * CONNECT is then refused at once (ERR_REDIS_UNAVAILABLE, CONNACK 3) instead of leaving its
    * commands queued until Redis is back and the device waiting for a CONNACK that does not come.
    */
-  unavailable(): string | undefined;
+  unavailable(stallMs?: number): string | undefined;
   /** Commands of the cluster's connections waiting for Redis (`cashew_redis_commands_waiting`). */
   waitingCommands(): number;
   /**
    * Waits for `work` (a step of a stop that waits on Redis) while Redis answers: resolves true when it
-   * is done, false (not waiting any longer) when Redis is found unavailable, checked every
-   * STOP_CHECK_MS.
+   * is done, false (not waiting any longer) when Redis is found unavailable (down, or commands
+   * unanswered for REDIS_CLOSE_TIMEOUT_MS), checked every STOP_CHECK_MS.
    */
   whileAnswering(work: Promise<unknown>): Promise<boolean>;
   /** Call before aedes.close(): tells the other nodes this one's handler pools are gone. */
@@ -168,10 +171,10 @@ export async function startCluster(
 
   const userConnections = new RedisUserConnections(persistenceConnection, brokerId, heartbeatMs, log);
 
-  function unavailable(): string | undefined {
+  function unavailable(stallMs = REDIS_STALL_MS): string | undefined {
     const now = Date.now();
     for (const connection of connections) {
-      const trouble = redisTrouble(connection, now);
+      const trouble = redisTrouble(connection, now, stallMs);
       if (trouble !== undefined) return trouble;
     }
     return undefined;
@@ -191,7 +194,8 @@ export async function startCluster(
       const finished = await Promise.race([done, checked]);
       clearTimeout(timer);
       if (finished) return true;
-      const trouble = unavailable();
+      // A stop waits on Redis no longer than it would for a QUIT: silent that long is away.
+      const trouble = unavailable(REDIS_CLOSE_TIMEOUT_MS);
       if (trouble !== undefined) {
         if (!gaveUp) log.warn({ reason: trouble }, 'stopping without waiting for Redis');
         gaveUp = true;
@@ -202,13 +206,11 @@ export async function startCluster(
 
   async function close(): Promise<void> {
     await userConnections.close();
-    // aedes.close() quits the emitter's two connections (unless the stop stopped waiting for it, Redis
-    // away: they are closed here then) but leaves the persistence one open.
-    await Promise.all(
-      connections
-        .filter((connection) => connection.status !== 'end')
-        .map((connection) => closeRedis(connection)),
-    );
+    // aedes.close() quits the emitter's two connections and leaves the persistence one open. After a
+    // stop that stopped waiting for Redis, whatever is open is dropped here, without waiting on a QUIT.
+    const open = connections.filter((connection) => connection.status !== 'end');
+    if (gaveUp) for (const connection of open) connection.disconnect();
+    else await Promise.all(open.map((connection) => closeRedis(connection)));
   }
 
   return {

@@ -111,19 +111,22 @@ export function waitingCommands(redis: Redis): number {
  * stopped, unreachable, restarting), or commands have waited REDIS_STALL_MS with none answered (Redis
  * up and connected but not answering: paused, swapping, a long script).
  */
-export function redisTrouble(redis: Redis, now: number): string | undefined {
+export function redisTrouble(redis: Redis, now: number, stallMs = REDIS_STALL_MS): string | undefined {
   const backlog = backlogs.get(redis);
   const role = backlog?.role ?? 'connection';
   if (redis.status !== 'ready') return `Redis ${role} connection is ${redis.status}`;
   if (backlog === undefined || backlog.waiting === 0) return undefined;
   const silentMs = now - backlog.progressAt;
-  if (silentMs < REDIS_STALL_MS) return undefined;
+  if (silentMs < stallMs) return undefined;
   return `Redis has answered none of ${backlog.waiting} ${role} commands for ${Math.floor(silentMs / 1000)} s`;
 }
 
-/** Whether `redis` is connected and answering (no redisTrouble): worth waiting on for a last write. */
+/**
+ * Whether `redis` is worth waiting on for a last write at a stop: connected, and no command of it has
+ * waited REDIS_CLOSE_TIMEOUT_MS unanswered (as long as a QUIT would be waited for).
+ */
 export function redisAnswers(redis: Redis): boolean {
-  return redisTrouble(redis, Date.now()) === undefined;
+  return redisTrouble(redis, Date.now(), REDIS_CLOSE_TIMEOUT_MS) === undefined;
 }
 
 export interface ReadyWait {
@@ -169,8 +172,8 @@ export function redisReady(redis: Redis, url: string, wait: ReadyWait = {}): Pro
  * connection that is not ready waits in the offline queue until Redis answers: for ever when REDIS_URL
  * accepts connections and never answers, and a broker that failed to start there (or was asked to stop)
  * never exited. Ready and answering: QUIT, so that what was sent before it runs first, within
- * REDIS_CLOSE_TIMEOUT_MS; otherwise (not ready, or stalled: redisTrouble), or past that, the
- * connection is dropped.
+ * REDIS_CLOSE_TIMEOUT_MS; otherwise (not ready, or its commands unanswered that long already), or
+ * past that, the connection is dropped.
  */
 export async function closeRedis(redis: Redis): Promise<void> {
   if (!redisAnswers(redis)) {

@@ -8,7 +8,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Settings } from '../../../broker/index.ts';
 import { ensureDevCertificates } from '../../../certs/dev-certs.ts';
 import { TEST_CERTS_DIR, TEST_SECRET } from '../../support/broker.ts';
-import { supervise } from '../../../cli/supervisor.ts';
+import { supervise, type ExitStatus } from '../../../cli/supervisor.ts';
 import type { LogLine } from '../../../cli/process-output.ts';
 
 const CASHEW = new URL('../../../bin/cashew.js', import.meta.url).pathname;
@@ -28,8 +28,11 @@ export interface BrokerProcess {
   readonly ca: Buffer;
   readonly logLines: LogLine[];
   waitForLog(match: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
-  /** SIGTERM (graceful) or SIGKILL; resolves when the process has exited. */
-  stop(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
+  /**
+   * SIGTERM (graceful) or SIGKILL; resolves with the exit status when the process has exited (SIGKILL
+   * after `timeoutMs`, default 10 s, if SIGTERM did not end it).
+   */
+  stop(signal?: 'SIGTERM' | 'SIGKILL', timeoutMs?: number): Promise<ExitStatus>;
 }
 
 export async function startBrokerProcess(
@@ -60,9 +63,13 @@ export async function startBrokerProcess(
   const waitForLog = (match: (line: LogLine) => boolean, timeoutMs = 10_000): Promise<LogLine> =>
     broker.waitForLine(match, timeoutMs);
 
-  async function stop(signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> {
-    await broker.stop({ signal, timeoutMs: STOP_TIMEOUT_MS });
+  async function stop(
+    signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM',
+    timeoutMs = STOP_TIMEOUT_MS,
+  ): Promise<ExitStatus> {
+    const status = await broker.stop({ signal, timeoutMs });
     rmSync(certsDir, { recursive: true, force: true });
+    return status;
   }
 
   let listening: LogLine;
