@@ -2,7 +2,6 @@
 // closes the connection and nothing of it is authorized, subscribed or stored in the session (a
 // QoS 1 message published meanwhile to one of its filters is queued for nobody); a packet with
 // exactly the limit is granted; other clients go on.
-import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import mqttPacket from 'mqtt-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from '../support/broker.ts';
@@ -11,6 +10,7 @@ import {
   closed,
   connectClient,
   connected,
+  openMqttsSocket,
   recordMessages,
   subscribeRaw,
   TRANSPORTS,
@@ -45,19 +45,6 @@ async function sessionAfterwards(user: string, clientId: string): Promise<string
   await received.waitFor(`${user}/marker`);
   await closeAll(again);
   return received.messages.map((message) => message.topic).filter((topic) => topic !== `${user}/marker`);
-}
-
-function openTls(): Promise<TLSSocket> {
-  return new Promise((resolve, reject) => {
-    const socket = tlsConnect({
-      host: '127.0.0.1',
-      port: broker.ports.mqtts ?? 0,
-      ca: broker.ca,
-      servername: 'localhost',
-    });
-    socket.once('secureConnect', () => resolve(socket));
-    socket.once('error', reject);
-  });
 }
 
 describe('MAX_FILTERS_PER_SUBSCRIBE', () => {
@@ -106,7 +93,7 @@ describe('MAX_FILTERS_PER_SUBSCRIBE', () => {
   it('catches a SUBSCRIBE sent in the same chunk as the CONNECT (before aedes answers the CONNECT)', async () => {
     const user = '5199';
     const clientId = `${user}/pipelined`;
-    const socket = await openTls();
+    const socket = await openMqttsSocket(broker);
     const parser = mqttPacket.parser({ protocolVersion: 4 });
     const seen: string[] = [];
     parser.on('packet', (packet) => seen.push(packet.cmd));

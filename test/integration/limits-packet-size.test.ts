@@ -1,6 +1,6 @@
 // The maximum packet size, over real sockets: enforced from the fixed header before the body is
 // buffered, tight before the client is accepted (MAX_CONNECT_PACKET_SIZE), larger after (MAX_PACKET_SIZE).
-import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
 import mqttPacket from 'mqtt-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -11,6 +11,7 @@ import {
   closed,
   connectClient,
   connected,
+  openMqttsSocket,
   recordMessages,
   TRANSPORTS,
 } from '../support/clients.ts';
@@ -25,19 +26,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await broker.close();
 });
-
-function openTls(): Promise<TLSSocket> {
-  return new Promise((resolve, reject) => {
-    const socket = tlsConnect({
-      host: '127.0.0.1',
-      port: broker.ports.mqtts ?? 0,
-      ca: broker.ca,
-      servername: 'localhost',
-    });
-    socket.once('secureConnect', () => resolve(socket));
-    socket.once('error', reject);
-  });
-}
 
 /**
  * Writes `header` then zeros in 64 KiB chunks until the broker closes the socket; resolves with the
@@ -73,7 +61,7 @@ function streamUntilClosed(socket: TLSSocket, header: Buffer, maxBytes: number):
 describe('maximum packet size', () => {
   it('cuts a CONNECT declaring 64 MB from its fixed header, before any token is checked', async () => {
     const rssBefore = process.memoryUsage().rss;
-    const socket = await openTls();
+    const socket = await openMqttsSocket(broker);
     const written = await streamUntilClosed(socket, fixedHeader(1, 64 * 1024 * 1024), 16 * 1024 * 1024);
     expect(written, 'the broker kept reading a 64 MB CONNECT').toBeGreaterThan(0);
     expect(written).toBeLessThan(16 * 1024 * 1024);
@@ -89,7 +77,7 @@ describe('maximum packet size', () => {
   });
 
   it('refuses a PUBLISH pipelined before CONNACK that is over the CONNECT limit', async () => {
-    const socket = await openTls();
+    const socket = await openMqttsSocket(broker);
     const connect = mqttPacket.generate({
       cmd: 'connect',
       protocolId: 'MQTT',

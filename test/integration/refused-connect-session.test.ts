@@ -4,11 +4,18 @@
 // record of the QoS 2 messages it had sent, so that the device's retransmission after a reconnect was
 // delivered a second time (exactly-once broken by a peer that never authenticated; on Redis each
 // refused CONNECT also cost a command). patches/aedes+1.2.0.patch clears it for admitted clients only.
-import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
 import mqttPacket, { type Packet } from 'mqtt-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from '../support/broker.ts';
-import { closeAll, connectClient, connected, recordMessages, refusalCode } from '../support/clients.ts';
+import {
+  closeAll,
+  connectClient,
+  connected,
+  openMqttsSocket,
+  recordMessages,
+  refusalCode,
+} from '../support/clients.ts';
 import { userToken } from '../support/tokens.ts';
 
 let broker: TestBroker;
@@ -35,17 +42,8 @@ class RawSession {
     socket.on('data', (data: Buffer) => parser.parse(data));
   }
 
-  static open(target: TestBroker): Promise<RawSession> {
-    return new Promise((resolve, reject) => {
-      const socket = tlsConnect({
-        host: '127.0.0.1',
-        port: target.ports.mqtts ?? 0,
-        ca: target.ca,
-        servername: 'localhost',
-      });
-      socket.once('secureConnect', () => resolve(new RawSession(socket)));
-      socket.once('error', reject);
-    });
+  static async open(target: TestBroker): Promise<RawSession> {
+    return new RawSession(await openMqttsSocket(target));
   }
 
   send(packet: Packet): void {

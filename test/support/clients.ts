@@ -1,4 +1,5 @@
 // Real mqtt.js clients over TLS or WSS, trusting the test CA.
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { TestBroker } from './broker.ts';
 
@@ -22,6 +23,20 @@ export function connectClient(
     reconnectPeriod: 0,
     connectTimeout: 5000,
     ...options,
+  });
+}
+
+/** A bare TLS socket to the broker's MQTTS port (no MQTT client), for raw packets; resolves once secure. */
+export function openMqttsSocket(broker: TestBroker): Promise<TLSSocket> {
+  return new Promise((resolve, reject) => {
+    const socket = tlsConnect({
+      host: '127.0.0.1',
+      port: broker.ports.mqtts ?? 0,
+      ca: broker.ca,
+      servername: 'localhost',
+    });
+    socket.once('secureConnect', () => resolve(socket));
+    socket.once('error', reject);
   });
 }
 
