@@ -49,6 +49,15 @@ interface Backlog {
 
 const backlogs = new WeakMap<Redis, Backlog>();
 
+/**
+ * Marks a command once counted: ioredis sends a command queued while Redis was away through
+ * sendCommand again once it is back. A property of our own symbol, not a WeakSet: ~0.2 µs per
+ * command against ~0.6 µs (a microbench of the wrapper alone, stop 22), and one command per message
+ * goes through the publish connection.
+ */
+const COUNTED = Symbol('cashew.redis.counted');
+type Counted = Command & { [COUNTED]?: true };
+
 export function connectRedis(
   url: string,
   role: RedisRole,
@@ -69,11 +78,9 @@ export function connectRedis(
     backlog.waiting -= 1;
     backlog.progressAt = Date.now();
   };
-  // ioredis sends a command queued while Redis was away through sendCommand again once it is back.
-  const counted = new WeakSet<Command>();
-  redis.sendCommand = (command: Command, stream?: Parameters<Redis['sendCommand']>[1]): unknown => {
-    if (!counted.has(command)) {
-      counted.add(command);
+  redis.sendCommand = (command: Counted, stream?: Parameters<Redis['sendCommand']>[1]): unknown => {
+    if (command[COUNTED] !== true) {
+      command[COUNTED] = true;
       if (backlog.waiting === 0) backlog.progressAt = Date.now();
       backlog.waiting += 1;
       command.promise.then(answered, answered);

@@ -97,6 +97,8 @@ describe('Redis stopped under a running broker', () => {
     await redis.start();
     for (const role of ['persistence', 'publish', 'subscribe'])
       await broker.waitForLog((line) => line.msg === 'Redis reconnected' && line.role === role, 15_000);
+    // What waited for Redis ran once it was back: the backlog drains.
+    await expect.poll(() => waitingCommands(broker), { timeout: 10_000, interval: 100 }).toBe(0);
     await connected(device(broker, 'wss', 'bob'));
     expect(kept.connected).toBe(true);
   });
