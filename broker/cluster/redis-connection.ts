@@ -43,7 +43,8 @@ export function redactedUrl(url: string): string {
 interface Backlog {
   readonly role: RedisRole;
   waiting: number;
-  /** The last answer, or when the first of the waiting commands was sent after none waited. */
+  /** The last answer (or message, on the subscribe connection), or when the first of the waiting
+   * commands was sent after none waited. */
   progressAt: number;
 }
 
@@ -78,6 +79,16 @@ export function connectRedis(
     backlog.waiting -= 1;
     backlog.progressAt = Date.now();
   };
+  if (role === 'subscribe') {
+    // A command of the subscribe connection (a SUBSCRIBE, an UNSUBSCRIBE) is answered after every
+    // message Redis queued for the node before it: while a backlog drains (a flood, docs/scaling.md)
+    // messages are the progress, or the node would take a Redis that is busy sending to it for stalled.
+    const heard = (): void => {
+      backlog.progressAt = Date.now();
+    };
+    redis.on('messageBuffer', heard);
+    redis.on('pmessageBuffer', heard);
+  }
   redis.sendCommand = (command: Counted, stream?: Parameters<Redis['sendCommand']>[1]): unknown => {
     if (command[COUNTED] !== true) {
       command[COUNTED] = true;
@@ -115,8 +126,9 @@ export function waitingCommands(redis: Redis): number {
 
 /**
  * Why `redis` cannot serve a client now, or undefined when it can: the connection is not ready (Redis
- * stopped, unreachable, restarting), or commands have waited REDIS_STALL_MS with none answered (Redis
- * up and connected but not answering: paused, swapping, a long script).
+ * stopped, unreachable, restarting), or commands have waited `stallMs` with nothing heard (no answer,
+ * and on the subscribe connection no message either: Redis up and connected but not answering:
+ * paused, swapping, a long script).
  */
 export function redisTrouble(redis: Redis, now: number, stallMs = REDIS_STALL_MS): string | undefined {
   const backlog = backlogs.get(redis);

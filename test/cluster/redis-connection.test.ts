@@ -6,6 +6,7 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   connectRedis,
+  REDIS_STALL_MS,
   redisReady,
   redisTrouble,
   waitingCommands,
@@ -71,5 +72,38 @@ it('a retained lookup cut by a dropped connection ends in a logged error, not an
     expect(waitingCommands(connection)).toBe(0);
   } finally {
     redis.resume();
+  }
+});
+
+it('a subscribe connection whose command waits behind a backlog of messages is not stalled: messages are progress', async () => {
+  const logger = createLogger('fatal');
+  const subscriber = connectRedis(redis.url, 'subscribe', 'test', logger);
+  const publisher = connectRedis(redis.url, 'publish', 'test', logger);
+  try {
+    await Promise.all([redisReady(subscriber, redis.url), redisReady(publisher, redis.url)]);
+    await subscriber.subscribe('flood');
+    const MESSAGES = 50_000;
+    let heard = 0;
+    let atLast: string | undefined = 'not reached';
+    subscriber.on('messageBuffer', () => {
+      heard += 1;
+      // Seen from just under REDIS_STALL_MS later: the SUBSCRIBE has waited that long and more, and a
+      // message came a moment ago. Counting only answers, this read as stalled.
+      if (heard === MESSAGES) atLast = redisTrouble(subscriber, Date.now() + REDIS_STALL_MS - 1);
+    });
+    // The node reads nothing while the backlog builds at Redis (4.5 MB, under its pub/sub limits).
+    subscriber.stream.pause();
+    const pipeline = publisher.pipeline();
+    for (let i = 0; i < MESSAGES; i++) pipeline.publish('flood', 'x'.repeat(64));
+    await pipeline.exec();
+    // Answered only after the 50,000 messages queued before it.
+    const later = subscriber.subscribe('other');
+    subscriber.stream.resume();
+    await later;
+    expect(heard).toBe(MESSAGES);
+    expect(atLast).toBeUndefined();
+  } finally {
+    subscriber.disconnect();
+    publisher.disconnect();
   }
 });
