@@ -13,6 +13,7 @@
 //   SUBSCRIBE with several filters (redis-persistence.ts), every queued message at a reconnect
 //   (redis-persistence.ts), filters with Redis pattern characters (redis-emitter.ts).
 import type { Aedes, AedesOptions, AedesPublishPacket } from 'aedes';
+import type { Redis } from 'ioredis';
 import { hasLocalClient, markBrokersAlive, onBrokerError } from '../aedes/broker-internals.ts';
 import type { Logger } from '../log/logger.ts';
 import type { BrokerOptions } from '../options.ts';
@@ -63,18 +64,18 @@ export interface Cluster {
   /** Wires the cluster's logs and recovery to a started aedes. */
   attach(aedes: Aedes): void;
   /**
-   * Why Redis cannot serve a CONNECT now (a connection down, or commands unanswered for `stallMs`,
-   * REDIS_STALL_MS by default), or undefined. A
+   * Why Redis cannot serve a CONNECT now (the persistence or publish connection down, or its commands
+   * unanswered for REDIS_STALL_MS), or undefined. A
    * CONNECT is then refused at once (ERR_REDIS_UNAVAILABLE, CONNACK 3) instead of leaving its
    * commands queued until Redis is back and the device waiting for a CONNACK that does not come.
    */
-  unavailable(stallMs?: number): string | undefined;
+  unavailable(): string | undefined;
   /** Commands of the cluster's connections waiting for Redis (`cashew_redis_commands_waiting`). */
   waitingCommands(): number;
   /**
    * Waits for `work` (a step of a stop that waits on Redis) while Redis answers: resolves true when it
-   * is done, false (not waiting any longer) when Redis is found unavailable (down, or commands
-   * unanswered for REDIS_CLOSE_TIMEOUT_MS), checked every STOP_CHECK_MS.
+   * is done, false (not waiting any longer) when Redis is found away (any of the cluster's connections
+   * down, or its commands unanswered for REDIS_CLOSE_TIMEOUT_MS), checked every STOP_CHECK_MS.
    */
   whileAnswering(work: Promise<unknown>): Promise<boolean>;
   /** Call before aedes.close(): tells the other nodes this one's handler pools are gone. */
@@ -171,14 +172,20 @@ export async function startCluster(
 
   const userConnections = new RedisUserConnections(persistenceConnection, brokerId, heartbeatMs, log);
 
-  function unavailable(stallMs = REDIS_STALL_MS): string | undefined {
+  function troubleOf(among: readonly Redis[], stallMs: number): string | undefined {
     const now = Date.now();
-    for (const connection of connections) {
+    for (const connection of among) {
       const trouble = redisTrouble(connection, now, stallMs);
       if (trouble !== undefined) return trouble;
     }
     return undefined;
   }
+
+  // What a CONNECT waits on: the session (persistence) and its announcement (publish). Not the
+  // subscribe connection: a node that is deaf for a moment (Redis cut it for its pub/sub backlog, and
+  // it reconnects) can still take clients, as it keeps those it has.
+  const connectPath = [persistenceConnection, publishConnection];
+  const unavailable = (): string | undefined => troubleOf(connectPath, REDIS_STALL_MS);
 
   let gaveUp = false;
   async function whileAnswering(work: Promise<unknown>): Promise<boolean> {
@@ -195,7 +202,7 @@ export async function startCluster(
       clearTimeout(timer);
       if (finished) return true;
       // A stop waits on Redis no longer than it would for a QUIT: silent that long is away.
-      const trouble = unavailable(REDIS_CLOSE_TIMEOUT_MS);
+      const trouble = troubleOf(connections, REDIS_CLOSE_TIMEOUT_MS);
       if (trouble !== undefined) {
         if (!gaveUp) log.warn({ reason: trouble }, 'stopping without waiting for Redis');
         gaveUp = true;

@@ -67,7 +67,11 @@ function client(clientId: string): Promise<MqttClient> {
   });
   return new Promise((resolve, reject) => {
     connection.once('connect', () => resolve(connection));
-    connection.once('error', reject);
+    connection.once('error', (error) => {
+      // A refusal says why in the broker's audit line: put it in the failure.
+      const audit = broker.lines.findLast((line) => line.clientId === clientId && line.code !== undefined);
+      reject(audit === undefined ? error : new Error(`${error.message}: ${JSON.stringify(audit)}`));
+    });
   });
 }
 
