@@ -1,7 +1,7 @@
 // The one place where the pure policy becomes aedes callbacks, and error codes become MQTT return
 // codes. It decides nothing itself: every rule is in broker/policy/policy.ts, every read of an aedes
-// internal in a *-internals.ts module beside it, what is held per client in client-lifecycle.ts and
-// client-limits.ts.
+// internal in a *-internals.ts module beside it, what a CONNECT must pass once verified in
+// admission.ts, what is held per client in client-lifecycle.ts and client-limits.ts.
 import type {
   AedesOptions,
   AedesPublishPacket,
@@ -13,7 +13,7 @@ import type {
 import { CashewError, isPresenceTopic, type ErrorCode } from '../../protocol/index.ts';
 import { auditRefusal, type AuditAction } from '../log/audit.ts';
 import type { HandlerPools } from '../pools/handler-pools.ts';
-import { clientIdBelongsTo, describeIdentity, type Identity } from '../auth/identity.ts';
+import { describeIdentity, type Identity } from '../auth/identity.ts';
 import type { ConnectGate } from '../limits/connect-gate.ts';
 import { reserveRetainedRoom, type RetainedQuota } from '../limits/retained-quota.ts';
 import type { Logger } from '../log/logger.ts';
@@ -22,13 +22,13 @@ import {
   authorizeOrphanWill,
   authorizePublication,
   authorizeSubscription,
-  authorizeWill,
   isTokenRefresh,
   NOT_AUTHENTICATED,
   type Decision,
 } from '../policy/policy.ts';
 import type { TokenVerifier } from '../auth/verify.ts';
-import { declaredWill, remoteAddressOf } from './client-internals.ts';
+import { admitIdentity } from './admission.ts';
+import { remoteAddressOf } from './client-internals.ts';
 import { ClientLimits, type ClientLimitsOptions } from './client-limits.ts';
 import { ClientLifecycle, type ClientObserver, type Registrations } from './client-lifecycle.ts';
 import { publisherIdOf } from './packet-internals.ts';
@@ -115,28 +115,6 @@ export function createAdapter(context: AdapterContext): Adapter {
     ...(context.bans !== undefined && { bans: context.bans }),
   });
 
-  async function admit(client: Client, identity: Identity): Promise<void> {
-    const clientId = client.id;
-    if (!clientIdBelongsTo(identity, clientId)) {
-      throw new CashewError(
-        'ERR_CLIENT_ID_MISMATCH',
-        `client id ${clientId} is not bound to ${describeIdentity(identity)}`,
-      );
-    }
-    if (identity.role === 'user') {
-      const refusal = await gate.admitUser(identity.userId);
-      if (refusal !== undefined) throw new CashewError(refusal.code, refusal.reason);
-    }
-    const will = declaredWill(client);
-    if (will !== undefined) {
-      const tooLong = limits.topic(will.topic);
-      if (tooLong !== undefined) throw new CashewError(tooLong.code, `will topic: ${tooLong.reason}`);
-      const decision = authorizeWill(identity, will.topic);
-      if (!decision.allowed)
-        throw new CashewError('ERR_WILL_NOT_AUTHORIZED', `will on ${will.topic}: ${decision.reason}`);
-    }
-  }
-
   // Called synchronously with the CONNECT: from here on, every SUBSCRIBE is seen before aedes handles it
   // (one sent with the CONNECT arrives before aedes sets client.id: the CONNECT's id is audited).
   const preConnect: AedesHooks['preConnect'] = (client, packet, done) => {
@@ -144,30 +122,35 @@ export function createAdapter(context: AdapterContext): Adapter {
     done(null, true);
   };
 
+  /** A refused CONNECT: audited, and answered with the CONNACK return code of its error code. */
+  function refuseConnect(
+    action: AuditAction,
+    client: Client,
+    identity: Identity | undefined,
+    code: ErrorCode,
+    reason: string,
+    done: (error: AuthenticateError, success: false) => void,
+  ): void {
+    const returnCode = returnCodeOf(code);
+    refuse(action, client, identity, code, reason, { returnCode });
+    done(Object.assign(new Error(reason), { returnCode }), false);
+  }
+
   const authenticate: AedesHooks['authenticate'] = (client, _username, password, done) => {
     // Redis away: nothing of this CONNECT could be served, and its commands would wait for ever. Not
     // counted by the gate, so that a fleet retrying through an outage is not taken for flapping.
     const away = backend?.unavailable();
-    if (away !== undefined) {
-      const returnCode = returnCodeOf('ERR_REDIS_UNAVAILABLE');
-      refuse('connect', client, undefined, 'ERR_REDIS_UNAVAILABLE', away, { returnCode });
-      done(Object.assign(new Error(away), { returnCode }), false);
-      return;
-    }
+    if (away !== undefined)
+      return refuseConnect('connect', client, undefined, 'ERR_REDIS_UNAVAILABLE', away, done);
     // Before any signature is checked: the source address' rate, flapping, the total.
     const early = gate.admitConnect(remoteAddressOf(client), client.id, Date.now());
-    if (early !== undefined) {
-      const returnCode = returnCodeOf(early.code);
-      refuse('limit', client, undefined, early.code, early.reason, { returnCode });
-      done(Object.assign(new Error(early.reason), { returnCode }), false);
-      return;
-    }
+    if (early !== undefined) return refuseConnect('limit', client, undefined, early.code, early.reason, done);
     let identity: Identity | undefined;
     verifier
       .verify(password === undefined ? '' : password.toString('utf8'))
       .then(async (verified) => {
         identity = verified;
-        await admit(client, verified);
+        await admitIdentity(client, verified, gate, limits);
         context.bans?.admit(client, verified);
         // aedes ignores the answer for a client that closed meanwhile: nothing is remembered for it.
         // Otherwise only the identity is, in a WeakMap; the pool and the expiry timer wait for aedes
@@ -181,11 +164,8 @@ export function createAdapter(context: AdapterContext): Adapter {
           error instanceof CashewError
             ? error
             : new CashewError('ERR_TOKEN_MALFORMED', undefined, { cause: error });
-        const returnCode = returnCodeOf(cashew.code);
         const action = cashew.code === 'ERR_WILL_NOT_AUTHORIZED' ? 'will' : 'connect';
-        refuse(action, client, identity, cashew.code, cashew.message, { returnCode });
-        const refusal: AuthenticateError = Object.assign(new Error(cashew.message), { returnCode });
-        done(refusal, false);
+        refuseConnect(action, client, identity, cashew.code, cashew.message, done);
       });
   };
 
