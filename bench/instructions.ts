@@ -24,12 +24,11 @@
 // table gives their misses per connect: whether one broker's instructions cost more cycles each than
 // another's (this VM's perf counts no cache misses). About twice as slow. --perf-map: the brokers write
 // /tmp/perf-<pid>.map, names for the JIT addresses of the dumps (callgrind_annotate shows them bare).
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ensureDevCertificates } from '../certs/dev-certs.ts';
 import { addBrokerNodeArgs, brokerStarters, HOST, scratchDir, type BrokerProcess } from './lib/systems.ts';
+import { benchCertificate, certificateKind } from './lib/certificates.ts';
 import { brokersUnderCallgrind, dumpedEvents, instrumentationOn } from './lib/callgrind.ts';
 import { createBenchKeys, userClaims, type SigningAlgorithm } from './lib/tokens.ts';
 import { LoadWorker } from './lib/workers.ts';
@@ -58,36 +57,8 @@ const outDir = join(scratchDir(), 'callgrind');
 brokersUnderCallgrind(outDir, simulate);
 if (values['perf-map']) addBrokerNodeArgs('--perf-basic-prof');
 
-const { paths } = await ensureDevCertificates(join(scratchDir(), 'certs'));
-const tls = values.cert === 'rsa' ? rsaCertificate() : { cert: paths.cert, key: paths.key };
-
-/** A self-signed RSA-2048 certificate for localhost (openssl), in the scratch directory. */
-function rsaCertificate(): { cert: string; key: string } {
-  const cert = join(scratchDir(), 'rsa-cert.pem');
-  const key = join(scratchDir(), 'rsa-key.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=DNS:localhost,IP:127.0.0.1',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ],
-    { stdio: 'ignore' },
-  );
-  return { cert, key };
-}
+const certificate = certificateKind(values.cert);
+const tls = await benchCertificate(certificate);
 const keys = createBenchKeys(scratchDir());
 const signed = (length = count) =>
   Array.from({ length }, (_, i) => ({
@@ -150,7 +121,7 @@ for (const [name, start] of starters) {
 
 const aedes = perConnect.get('aedes');
 const transport = secure
-  ? `TLS, ${handshake} handshake, ${values.cert === 'rsa' ? 'RSA-2048' : 'ECDSA P-256'} certificate`
+  ? `TLS, ${handshake} handshake, ${certificate === 'rsa' ? 'RSA-2048' : 'ECDSA P-256'} certificate`
   : 'TCP';
 const lines = [
   `### Instructions per ${alg} CONNECT+DISCONNECT, ${transport}, ${again ? 'reconnect with a token seen before' : 'first connect'} (callgrind, ${count} connects after a warm-up of ${Math.max(count, warmupCount)})`,

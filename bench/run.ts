@@ -2,12 +2,12 @@
 // Mosquitto, brokers pinned to one core, load generators in separate processes on the other(s),
 // broker CPU per operation read from /proc. Prints the table and writes bench/results/<mode>.{json,md,svg}.
 // A full run takes over an hour here (scenario 7's 10,000-device storms, six per repetition); select
-// with `--only` and `--repetitions` (docs/performance.md gives each scenario's time).
+// with `--only` and `--repetitions` (docs/performance.md gives each scenario's time); `--cert rsa` runs the
+// TLS and WSS cases with an RSA-2048 certificate instead of the dev certificate's ECDSA P-256 key.
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ensureDevCertificates } from '../certs/dev-certs.ts';
+import { benchCertificate, certificateKind, CERTIFICATE_LABELS } from './lib/certificates.ts';
 import { cpuCount } from './lib/proc.ts';
 import { machineInfo } from './lib/report.ts';
 import { writeResults } from './lib/output.ts';
@@ -49,6 +49,7 @@ async function main(): Promise<void> {
       case: { type: 'string' },
       repetitions: { type: 'string' },
       'no-mosquitto': { type: 'boolean', default: false },
+      cert: { type: 'string', default: 'ec' },
     },
   });
   const quick = values.quick === true;
@@ -65,13 +66,13 @@ async function main(): Promise<void> {
   const cores = cpuCount();
   const brokerCpus = cores > 1 ? String(cores - 1) : undefined;
   const generatorCpus = cores > 1 ? `0-${cores - 2}` : undefined;
-  const { paths } = await ensureDevCertificates(join(scratchDir(), 'certs'));
+  const certificate = certificateKind(values.cert);
   const context: BenchContext = {
     quick,
     repetitions,
     brokerCpus,
     generatorCpus,
-    tls: { cert: paths.cert, key: paths.key },
+    tls: await benchCertificate(certificate),
     keys: createBenchKeys(scratchDir()),
     systems,
     rows: [],
@@ -82,7 +83,7 @@ async function main(): Promise<void> {
   const startedAt = new Date();
   log(
     `cashew bench (${quick ? 'quick' : 'full'}): ${repetitions} repetition(s), brokers on CPU ${brokerCpus ?? 'any'}, ` +
-      `generators on CPU ${generatorCpus ?? 'any'}, systems: ${systems.join(', ')}`,
+      `generators on CPU ${generatorCpus ?? 'any'}, systems: ${systems.join(', ')}, TLS certificate ${CERTIFICATE_LABELS[certificate]}`,
   );
   for (const [id, scenario] of Object.entries(SCENARIOS)) {
     if (!selected.includes(id)) continue;
@@ -99,6 +100,7 @@ async function main(): Promise<void> {
     brokerCpus,
     generatorCpus,
     machine: machineInfo(),
+    certificate: CERTIFICATE_LABELS[certificate],
     versions: { aedes: versionOf('aedes'), 'mqtt-packet': versionOf('mqtt-packet'), node: process.version },
     rows: context.rows,
   });

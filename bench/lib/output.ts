@@ -13,6 +13,8 @@ export interface RunResults {
   readonly repetitions: number;
   readonly brokerCpus: string | undefined;
   readonly generatorCpus: string | undefined;
+  /** The brokers' TLS certificate (bench/lib/certificates.ts). */
+  readonly certificate: string;
   readonly machine: Record<string, unknown>;
   readonly versions: Record<string, string>;
   readonly rows: readonly ResultRow[];
@@ -26,7 +28,7 @@ export function writeResults(results: RunResults): void {
     `# Cashew benchmark (${mode})\n\n` +
     `${results.startedAt}, ${results.durationSec.toFixed(0)} s, ${results.repetitions} repetition(s), medians. ` +
     `Brokers pinned to CPU ${results.brokerCpus ?? 'any'}, load generators on CPU ${results.generatorCpus ?? 'any'}; ` +
-    `broker CPU from /proc (all threads). aedes ${versions.aedes ?? '?'}, Node ${versions.node ?? '?'}. ` +
+    `broker CPU from /proc (all threads); TLS certificate ${results.certificate}. aedes ${versions.aedes ?? '?'}, Node ${versions.node ?? '?'}. ` +
     `Ratios are Cashew ÷ the other system, the median of the per-repetition ratios (each repetition ` +
     `measures the systems in one interleaved round).\n\n`;
   mkdirSync(RESULTS_DIR, { recursive: true });
