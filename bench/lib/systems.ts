@@ -193,6 +193,16 @@ export function startRawAedes(tls: TlsFiles, cpus: string | undefined): Promise<
   return startNodeBroker('aedes', 'raw-aedes.ts', { BENCH_TLS_CERT: tls.cert, BENCH_TLS_KEY: tls.key }, cpus);
 }
 
+/** The floor of a Node broker's CONNECT (bench/servers/node-floor.ts), reported as raw Aedes' system. */
+export function startNodeFloor(tls: TlsFiles, cpus: string | undefined): Promise<BrokerProcess> {
+  return startNodeBroker(
+    'aedes',
+    'node-floor.ts',
+    { BENCH_TLS_CERT: tls.cert, BENCH_TLS_KEY: tls.key },
+    cpus,
+  );
+}
+
 export function mosquittoAvailable(): boolean {
   return existsSync(MOSQUITTO_BINARY);
 }
