@@ -4,6 +4,7 @@
 import { readdirSync, readFileSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ensureDevCertificates } from '../certs/dev-certs.ts';
 import {
   addBrokerNodeArgs,
@@ -13,6 +14,7 @@ import {
   startRawAedes,
   type BrokerProcess,
 } from './lib/systems.ts';
+import { ensureBuilt } from './lib/built-cashew.ts';
 import { createBenchKeys, userClaims } from './lib/tokens.ts';
 import { LoadWorker } from './lib/workers.ts';
 
@@ -128,6 +130,11 @@ function load(name: string, broker: BrokerProcess): LoadWorker {
   );
 }
 
+// Built before the first broker starts: a build inside startCashew would fall between `started` and
+// the broker's own start, and push the measured window past the end of its profile.
+await ensureBuilt(fileURLToPath(new URL('../', import.meta.url)), (message) =>
+  process.stderr.write(`${message}\n`),
+);
 const seen = new Set<string>();
 const profiles = new Map<string, Map<string, number>>();
 for (const name of ['cashew', 'aedes']) {
