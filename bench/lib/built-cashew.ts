@@ -21,7 +21,7 @@ export async function ensureBuilt(root: string, log: (message: string) => void):
   const fresh =
     existsSync(freshness) && ((await import(pathToFileURL(freshness).href)) as Freshness).isBuildFresh();
   if (!fresh) {
-    log(`building ${root}/dist (older than its sources)…`);
+    log(`building ${join(root, 'dist')} (older than its sources)…`);
     execFileSync(process.execPath, ['--import', 'tsx', join(root, 'scripts', 'build.ts')], {
       cwd: root,
       stdio: ['ignore', 'ignore', 'inherit'],
