@@ -30,7 +30,7 @@ import { parseArgs } from 'node:util';
 import { addBrokerNodeArgs, brokerStarters, HOST, scratchDir, type BrokerProcess } from './lib/systems.ts';
 import { benchCertificate, certificateKind } from './lib/certificates.ts';
 import { brokersUnderCallgrind, dumpedEvents, instrumentationOn } from './lib/callgrind.ts';
-import { createBenchKeys, userClaims, type SigningAlgorithm } from './lib/tokens.ts';
+import { createBenchKeys, signingAlgorithm, userClaims } from './lib/tokens.ts';
 import { LoadWorker } from './lib/workers.ts';
 
 const { values } = parseArgs({
@@ -50,7 +50,7 @@ const { values } = parseArgs({
 const simulate = values.simulate;
 const count = Number(values.count);
 const warmupCount = Number(values.warmup);
-const alg = values.alg as SigningAlgorithm;
+const alg = signingAlgorithm(values.alg);
 const handshake = values.handshake as 'none' | 'full' | 'resumed';
 const secure = handshake !== 'none';
 const outDir = join(scratchDir(), 'callgrind');

@@ -19,7 +19,7 @@ import {
   startRawAedes,
   type BrokerProcess,
 } from './lib/systems.ts';
-import { createBenchKeys, userClaims, type SigningAlgorithm } from './lib/tokens.ts';
+import { createBenchKeys, signingAlgorithm, userClaims } from './lib/tokens.ts';
 import { runDrivenStorm, warmupLike } from './scenarios/connect-driver.ts';
 import { endpointOf, loopbackAddresses, rotation, type BenchContext } from './scenarios/context.ts';
 
@@ -31,10 +31,21 @@ const { values } = parseArgs({
     alg: { type: 'string', default: 'HS256' },
   },
 });
-const count = Number(values.count);
-const repetitions = Number(values.repetitions);
-const transports = (values.transport ?? '').split(',') as ('TCP' | 'TLS')[];
-const alg = values.alg as SigningAlgorithm;
+/** A positive whole number from the command line, or a clear error. */
+function positive(name: string, value: string | undefined): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1)
+    throw new Error(`--${name} ${value}: expected a whole number ≥ 1`);
+  return parsed;
+}
+const count = positive('count', values.count);
+const repetitions = positive('repetitions', values.repetitions);
+const transports = (values.transport ?? '').split(',').map((transport) => {
+  if (transport !== 'TCP' && transport !== 'TLS')
+    throw new Error(`--transport ${values.transport}: expected TCP, TLS or TCP,TLS`);
+  return transport;
+});
+const alg = signingAlgorithm(values.alg);
 const cores = cpuCount();
 const keys = createBenchKeys(scratchDir());
 const context: BenchContext = {

@@ -7,7 +7,16 @@ import jwt from 'jsonwebtoken';
 
 export const TOKEN_KINDS = ['HS256', 'RS256', 'ES256', 'invalid signature', 'expired'] as const;
 export type TokenKind = (typeof TOKEN_KINDS)[number];
-export type SigningAlgorithm = 'HS256' | 'RS256' | 'ES256';
+export const SIGNING_ALGORITHMS = ['HS256', 'RS256', 'ES256'] as const;
+export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];
+
+/** A command line's `--alg`, checked: the bench has keys for these three only. */
+export function signingAlgorithm(value: string | undefined): SigningAlgorithm {
+  const found = SIGNING_ALGORITHMS.find((alg) => alg === value);
+  if (found === undefined)
+    throw new Error(`--alg ${value}: expected one of ${SIGNING_ALGORITHMS.join(', ')}`);
+  return found;
+}
 
 const SECRET = 'cashew-benchmark-secret-0123456789abcdef';
 
